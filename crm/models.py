@@ -1,0 +1,792 @@
+"""The customer: golden record, channel records, identities, history, consent.
+
+The golden record (Customer) is derived from the channel records (SourceRecord) linked to it.
+Everything a channel said is kept on its SourceRecord, and the orders and interactions a channel
+sent point at that SourceRecord too, so moving a record between customers (merge, unmerge) and
+recomputing never loses a value.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from stores.models import Associate, Store
+
+
+class Channel(models.TextChoices):
+    """Where a customer met the chain. Stores carry their own kind; this names the medium."""
+
+    POS = "pos", "Store till"
+    WEB = "web", "Web shop"
+    APP = "app", "App"
+    LOYALTY = "loyalty", "Loyalty registry"
+    SOCIAL = "social", "Social pages"
+    CONTACT_CENTER = "contact_center", "Contact center"
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    PHONE = "phone", "Phone"
+    STORE = "store", "In store"
+    BOTTEGA = "bottega", "Captured in Bottega"
+
+
+class Source(models.Model):
+    """A channel that sends us records of people: a till system, the web shop, the loyalty
+    registry… ``trust`` ranks sources when golden-record fields disagree (higher wins)."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=80)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    store = models.ForeignKey(
+        Store,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Where this source's orders happen when a row names no store (the web shop).",
+    )
+    trust = models.PositiveSmallIntegerField(default=50)
+    column_mapping = models.JSONField(
+        default=dict, blank=True, help_text="File column → Bottega field, per import kind."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-trust", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def active(self) -> "CustomerQuerySet":
+        return self.filter(status=Customer.Status.ACTIVE)
+
+    def search(self, text: str) -> "CustomerQuerySet":
+        """A plain, portable search by name, e-mail, phone digits or card number."""
+        text = " ".join(text.split())
+        if not text:
+            return self
+        digits = "".join(ch for ch in text if ch.isdigit())
+        query = Q(email__iexact=text) | Q(identities__value=text)
+        if len(digits) >= 6:
+            query |= Q(phone__endswith=digits[-9:]) | Q(identities__value__endswith=digits)
+        words = text.split()
+        name_query = Q()
+        for word in words:
+            name_query &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        return self.filter(query | name_query).distinct()
+
+
+class Customer(models.Model):
+    """The golden record of one person, derived from the source records linked to it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        MERGED = "merged", "Merged into another"
+        ERASED = "erased", "Erased (privacy request)"
+
+    class Language(models.TextChoices):
+        ITALIAN = "it", "Italiano"
+        ENGLISH = "en", "English"
+
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164")
+    birth_date = models.DateField(null=True, blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=12, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    province = models.CharField(max_length=4, blank=True)
+    country = models.CharField(max_length=2, default="IT")
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ITALIAN)
+    home_store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="home_customers"
+    )
+    company_name = models.CharField(max_length=160, blank=True, help_text="B2B customers")
+    vat_number = models.CharField(max_length=20, blank=True)
+    member_since = models.DateField(null=True, blank=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="absorbed"
+    )
+    provenance = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per golden field: the source record, source and date its value came from.",
+    )
+
+    # Scores, refreshed after imports and nightly.
+    recency_days = models.PositiveIntegerField(null=True, blank=True)
+    frequency = models.PositiveIntegerField(default=0)
+    monetary = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    rfm_segment = models.CharField(max_length=30, blank=True)
+    lifetime_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    predicted_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    churn_risk = models.FloatField(null=True, blank=True, help_text="0 = staying, 1 = leaving")
+    profile_completeness = models.PositiveSmallIntegerField(default=0, help_text="percent")
+    last_purchase_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    last_channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    scores_updated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        permissions = [
+            ("merge_customer", "Can merge and unmerge customers"),
+            ("export_customer", "Can export customer data"),
+            ("view_console", "Can use the CRM manager console"),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["status", "home_store"]),
+            models.Index(fields=["rfm_segment"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="merged") & Q(merged_into__isnull=False))
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="customer_merged_iff_merged_into",
+            ),
+            models.CheckConstraint(
+                condition=Q(churn_risk__isnull=True) | Q(churn_risk__gte=0, churn_risk__lte=1),
+                name="customer_churn_risk_is_probability",
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_completeness__lte=100),
+                name="customer_completeness_is_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or f"Customer {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[:1] for part in (self.first_name, self.last_name)).upper() or "?"
+
+    @property
+    def masked_phone(self) -> str:
+        """Enough of the number to tell two people apart, not enough to call them."""
+        return f"•••{self.phone[-3:]}" if self.phone else ""
+
+
+class SourceRecord(models.Model):
+    """One channel's record of a person, kept whole. ``raw`` is the row as it arrived;
+    the normalized fields are what matching and the golden record read."""
+
+    class MatchRule(models.TextChoices):
+        NEW = "new", "New customer"
+        STRONG = "strong", "Strong identifier"
+        PROBABILISTIC = "probabilistic", "Probabilistic score"
+        MANUAL = "manual", "Manual (merge or review)"
+        DETACHED = "detached", "Detached by hand"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    external_id = models.CharField(max_length=100)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="source_records"
+    )
+    raw = models.JSONField(default=dict, help_text="The row exactly as the channel sent it.")
+
+    first_name = models.CharField(max_length=80, blank=True)
+    last_name = models.CharField(max_length=80, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    street = models.CharField(max_length=200, blank=True)
+    postcode = models.CharField(max_length=12, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    loyalty_card = models.CharField(max_length=40, blank=True)
+
+    match_rule = models.CharField(max_length=20, choices=MatchRule.choices, blank=True)
+    match_score = models.FloatField(null=True, blank=True)
+    match_evidence = models.JSONField(default=dict, blank=True)
+    import_batch = models.ForeignKey(
+        "ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
+    row_number = models.PositiveIntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the channel created or last changed this record."
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="sourcerecord_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer"]),
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["loyalty_card"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.code}:{self.external_id}"
+
+
+class Identity(models.Model):
+    """A normalized identifier of a customer (e-mail, phone, card…). The same value may belong
+    to two customers (a family landline), but only once to each."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+        LOYALTY_CARD = "loyalty_card", "Loyalty card"
+        WEB_ACCOUNT = "web_account", "Web account"
+        APP_ID = "app_id", "App id"
+        SOCIAL_HANDLE = "social_handle", "Social handle"
+        POS_CUSTOMER = "pos_customer", "Till customer code"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="identities"
+    )
+    is_verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "identities"
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "value", "customer"], name="identity_once_per_customer"
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="identity_value_not_empty"),
+        ]
+        indexes = [models.Index(fields=["value", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+class HubIdentifier(models.Model):
+    """A value shared by too many different people to identify anyone (the store's own phone,
+    noemail@…, the in-store tablet's account). Matching never links on it."""
+
+    kind = models.CharField(max_length=20, choices=Identity.Kind.choices)
+    value = models.CharField(max_length=254)
+    people_count = models.PositiveIntegerField(default=0)
+    detected_at = models.DateTimeField(default=timezone.now)
+    is_confirmed = models.BooleanField(default=False, help_text="Checked by a CRM manager.")
+
+    class Meta:
+        ordering = ["-people_count"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="hubidentifier_unique_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+class ImportBatch(models.Model):
+    """A channel file (or API batch) and its fate. Job state lives here, not in the broker, so
+    an import whose worker died can be picked up again."""
+
+    class Kind(models.TextChoices):
+        PEOPLE = "people", "People"
+        ORDERS = "orders", "Orders"
+        INTERACTIONS = "interactions", "Interactions"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        STAGING = "staging", "Reading"
+        VALIDATING = "validating", "Checking"
+        RESOLVING = "resolving", "Matching"
+        LOADING = "loading", "Loading"
+        SCORING = "scoring", "Scoring"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the file")
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    column_mapping = models.JSONField(default=dict, blank=True)
+    is_dry_run = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    checkpoint = models.PositiveIntegerField(default=0, help_text="Rows fully processed.")
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0, help_text="Already seen.")
+    customers_created = models.PositiveIntegerField(default=0)
+    records_linked = models.PositiveIntegerField(default=0)
+    sent_to_review = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "import batches"
+        ordering = ["-created_at"]
+        constraints = [
+            # The same file twice from the same source is the same import.
+            models.UniqueConstraint(
+                fields=["source", "kind", "content_hash"],
+                condition=Q(is_dry_run=False),
+                name="importbatch_unique_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.source.code} {self.kind} #{self.pk}"
+
+
+class RejectedRow(models.Model):
+    """A row of an import that failed validation: where, and why, in a manager's words."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejected_rows")
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=80, blank=True)
+    reason = models.CharField(max_length=255)
+    raw = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["batch", "row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "row_number", "column"], name="rejectedrow_unique_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}, {self.column}: {self.reason}"
+
+
+class MatchCandidate(models.Model):
+    """A doubtful match waiting for a CRM manager: this source record may be this customer."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        SKIPPED = "skipped", "Skipped"
+
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="match_candidates"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="match_candidates"
+    )
+    score = models.FloatField()
+    evidence = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            # A pair is proposed once; a rejected pair stays rejected.
+            models.UniqueConstraint(
+                fields=["source_record", "customer"], name="matchcandidate_unique_pair"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-score"])]
+
+    def __str__(self) -> str:
+        return f"{self.source_record} ~ {self.customer} ({self.score:.2f})"
+
+
+class MergeEvent(models.Model):
+    """Every merge, unmerge and detach, with what it moved, so it can be undone."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", "Merge"
+        UNMERGE = "unmerge", "Unmerge"
+        DETACH = "detach", "Detach a source record"
+        AUTO_LINK = "auto_link", "Automatic link"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merge_events")
+    other = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merge_events_as_other",
+        help_text="The customer absorbed (merge) or split off (unmerge, detach).",
+    )
+    moved_source_records = models.JSONField(default=list, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text="What it takes to undo.")
+    reason = models.CharField(max_length=255, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    performed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-performed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("other")), name="mergeevent_two_customers"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class OrderQuerySet(models.QuerySet):
+    def for_customer(self, customer: Customer) -> "OrderQuerySet":
+        return self.filter(customer=customer).order_by("-ordered_at")
+
+
+class Order(models.Model):
+    """A purchase from any channel. It belongs to the source record its channel named, and to
+    that record's customer (kept here for fast reads, updated on merge and unmerge)."""
+
+    class Status(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        PENDING = "pending", "Pending"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURNED = "returned", "Returned"
+        PARTIALLY_RETURNED = "partially_returned", "Partially returned"
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(max_length=100)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    associate = models.ForeignKey(
+        Associate, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    ordered_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
+    currency = models.CharField(max_length=3, default="EUR")
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="order_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-ordered_at"]),
+            models.Index(fields=["store", "ordered_at"]),
+            models.Index(fields=["associate", "ordered_at"]),
+            models.Index(fields=["source_record"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.code}:{self.external_id}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(
+        "stores.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+    )
+    sku = models.CharField(max_length=40)
+    product_name = models.CharField(max_length=160, blank=True)
+    quantity = models.DecimalField(max_digits=10, decimal_places=3, default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    is_returned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["order", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="orderline_unique"),
+            models.CheckConstraint(condition=~Q(quantity=0), name="orderline_quantity_not_zero"),
+        ]
+        indexes = [models.Index(fields=["product", "order"])]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class Interaction(models.Model):
+    """Something a customer did or that we did with them: a store visit, a web session, a social
+    comment, a call, a campaign touch."""
+
+    class Kind(models.TextChoices):
+        STORE_VISIT = "store_visit", "Store visit"
+        CHECK_IN = "check_in", "Card or app check-in"
+        TRIED_ON = "tried_on", "Tried on, didn't buy"
+        WEB_VISIT = "web_visit", "Web visit"
+        CART_ABANDONED = "cart_abandoned", "Abandoned cart"
+        APP_SESSION = "app_session", "App session"
+        WISHLIST = "wishlist", "Added to wishlist"
+        SOCIAL = "social", "Social interaction"
+        CALL = "call", "Call"
+        EMAIL = "email", "E-mail"
+        CAMPAIGN_TOUCH = "campaign_touch", "Campaign touch"
+        CASE = "case", "Case"
+        REVIEW = "review", "Review"
+        SURVEY = "survey", "Survey answer"
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+    )
+    source_record = models.ForeignKey(
+        SourceRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interactions",
+    )
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+    )
+    external_id = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    store = models.ForeignKey(
+        Store, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
+    )
+    associate = models.ForeignKey(
+        Associate, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="interaction_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            models.Index(fields=["store", "kind", "occurred_at"]),
+            models.Index(fields=["source_record"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class Preference(models.Model):
+    """What a customer likes or needs: declared by them, or inferred from what they buy."""
+
+    class Kind(models.TextChoices):
+        SIZE = "size", "Size"
+        BRAND = "brand", "Brand"
+        CATEGORY = "category", "Category"
+        COLOUR = "colour", "Colour"
+        TASTE = "taste", "Taste"
+        DIET = "diet", "Diet or allergy"
+        CONTACT_TIME = "contact_time", "Preferred contact time"
+        CONTACT_CHANNEL = "contact_channel", "Preferred contact channel"
+        OTHER = "other", "Other"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="preferences")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(max_length=120)
+    is_declared = models.BooleanField(default=True, help_text="Said by the customer, not inferred")
+    is_dislike = models.BooleanField(default=False, help_text="Rules an item out (allergies…).")
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="preferences"
+    )
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    captured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "value"], name="preference_unique_per_customer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="crm_notes"
+    )
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    is_pinned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-is_pinned", "-created_at"]
+        indexes = [models.Index(fields=["customer", "-is_pinned", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
+class ConsentQuerySet(models.QuerySet):
+    def latest_per_purpose(self) -> "ConsentQuerySet":
+        """The newest entry per (purpose, channel): the state in force."""
+        return self.order_by("purpose", "channel", "-recorded_at", "-pk")
+
+
+class Consent(models.Model):
+    """An append-only ledger: each row is what the customer said, when, where and with what
+    proof. The state in force is the newest row per purpose and channel; rows are never edited."""
+
+    class Purpose(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        PROFILING = "profiling", "Profiling"
+        THIRD_PARTY = "third_party", "Sharing with partners"
+
+    class Medium(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+        PHONE = "phone", "Phone"
+        POST = "post", "Post"
+        PUSH = "push", "App notifications"
+        ANY = "any", "Any channel"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    channel = models.CharField(max_length=10, choices=Medium.choices, default=Medium.ANY)
+    is_granted = models.BooleanField()
+    recorded_at = models.DateTimeField(default=timezone.now, help_text="When the customer said it")
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT)
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    proof = models.CharField(max_length=255, blank=True, help_text="Form number, URL, recording…")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "purpose", "channel", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        state = "granted" if self.is_granted else "withdrawn"
+        return f"{self.get_purpose_display()} ({self.channel}) {state}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The ledger is evidence: a correction is a new row, never an edit of an old one.
+        if not self._state.adding:
+            raise ValueError("Consent entries are append-only; record a new entry instead.")
+        super().save(*args, **kwargs)
+
+
+class Case(models.Model):
+    """A contact-center case: a complaint, a question, a request, followed to its end."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        WAITING = "waiting", "Waiting for customer"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    subject = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.PHONE)
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="cases_opened",
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases_assigned",
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [
+            models.Index(fields=["status", "assigned_to"]),
+            models.Index(fields=["customer", "-opened_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("opened_at")),
+                name="case_resolved_after_opened",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.WAITING)
