@@ -157,6 +157,9 @@ class Customer(models.Model):
                 name="customer_merged_iff_merged_into",
             ),
             models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")), name="customer_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
                 condition=Q(churn_risk__isnull=True) | Q(churn_risk__gte=0, churn_risk__lte=1),
                 name="customer_churn_risk_is_probability",
             ),
@@ -609,6 +612,11 @@ class Interaction(models.Model):
                 condition=~Q(external_id=""),
                 name="interaction_unique_external_id",
             ),
+            # An external id means something only within the source that issued it.
+            models.CheckConstraint(
+                condition=Q(external_id="") | Q(source__isnull=False),
+                name="interaction_external_id_has_source",
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "-occurred_at"]),
@@ -679,7 +687,8 @@ class Note(models.Model):
 
 class ConsentQuerySet(models.QuerySet):
     def latest_per_purpose(self) -> "ConsentQuerySet":
-        """The newest entry per (purpose, channel): the state in force."""
+        """Entries grouped by purpose and channel, newest first: the first of each group is the
+        state in force."""
         return self.order_by("purpose", "channel", "-recorded_at", "-pk")
 
 

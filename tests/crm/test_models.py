@@ -71,11 +71,6 @@ def test_it_accepts_a_merged_customer_that_points_at_its_survivor(customer):
     assert list(survivor.absorbed.all()) == [customer]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="No constraint stops merged_into pointing at the customer itself "
-    "(MergeEvent forbids survivor == other, Customer has no matching check).",
-)
 def test_it_refuses_a_customer_merged_into_itself(customer):
     customer.status = Customer.Status.MERGED
     customer.merged_into = customer
@@ -702,3 +697,8 @@ def test_a_case_reads_as_its_subject():
     text = str(case)
 
     assert text == "Jacket zip broke after two weeks"
+
+
+def test_it_refuses_an_interaction_external_id_without_its_source(customer):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.InteractionFactory(customer=customer, source=None, external_id="IX-1")
