@@ -2,6 +2,7 @@
 production. Each case runs in a fresh process, as a deployment would."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -77,3 +78,11 @@ def test_check_deploy_reports_nothing_in_production(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    source = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+    documented = set(re.findall(r"^#? ?([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+    assert read - documented == set()
