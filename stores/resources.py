@@ -1,0 +1,128 @@
+"""Reference data in and out of spreadsheets: stores, associates and the catalogue.
+
+Rows are matched on their natural keys (store code, associate code, SKU, category slug, brand
+name), so importing an edited file again updates the rows it names instead of adding copies.
+Related rows are named the way people write them in a sheet, never by database id.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from import_export import fields, widgets
+
+from stores import roles
+from stores.models import Associate, Brand, Category, Product, Store
+from stores.spreadsheets import SpreadsheetSafeResource
+
+
+def sync_role_group(associate: Associate) -> None:
+    """Put the associate's user in their role's group, and in no other role's group.
+
+    Permissions come from the group, so an associate added or moved from a sheet or the admin
+    can do on day one what their role allows. Groups that are not roles are left alone.
+    """
+    group_name = roles.GROUP_FOR_ROLE[associate.role]
+    user = associate.user
+    user.groups.remove(*Group.objects.filter(name__in=roles.ALL).exclude(name=group_name))
+    user.groups.add(Group.objects.get(name=group_name))
+
+
+class StoreResource(SpreadsheetSafeResource):
+    class Meta:
+        model = Store
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "city",
+            "region",
+            "address",
+            "phone",
+            "opened_on",
+            "is_active",
+        )
+        export_order = fields
+        import_id_fields = ("code",)
+        skip_unchanged = True
+        report_skipped = True
+
+
+class AssociateResource(SpreadsheetSafeResource):
+    user = fields.Field(
+        attribute="user",
+        column_name="username",
+        widget=widgets.ForeignKeyWidget(get_user_model(), field="username"),
+    )
+    store = fields.Field(
+        attribute="store",
+        column_name="store",
+        widget=widgets.ForeignKeyWidget(Store, field="code"),
+    )
+
+    class Meta:
+        model = Associate
+        fields = ("code", "user", "store", "role", "is_active")
+        export_order = fields
+        import_id_fields = ("code",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user", "store")
+
+    def after_save_instance(self, instance, row, **kwargs):
+        super().after_save_instance(instance, row, **kwargs)
+        if not kwargs.get("dry_run"):
+            sync_role_group(instance)
+
+
+class CategoryResource(SpreadsheetSafeResource):
+    # A parent must come before its children in the file (or exist already).
+    parent = fields.Field(
+        attribute="parent",
+        column_name="parent",
+        widget=widgets.ForeignKeyWidget(Category, field="slug"),
+    )
+
+    class Meta:
+        model = Category
+        fields = ("slug", "name", "parent")
+        export_order = fields
+        import_id_fields = ("slug",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("parent")
+
+
+class BrandResource(SpreadsheetSafeResource):
+    class Meta:
+        model = Brand
+        fields = ("name",)
+        import_id_fields = ("name",)
+        skip_unchanged = True
+        report_skipped = True
+
+
+class ProductResource(SpreadsheetSafeResource):
+    brand = fields.Field(
+        attribute="brand",
+        column_name="brand",
+        widget=widgets.ForeignKeyWidget(Brand, field="name"),
+    )
+    category = fields.Field(
+        attribute="category",
+        column_name="category",
+        widget=widgets.ForeignKeyWidget(Category, field="slug"),
+    )
+
+    class Meta:
+        model = Product
+        fields = ("sku", "name", "brand", "category", "price", "is_consumable", "is_active")
+        export_order = fields
+        import_id_fields = ("sku",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("brand", "category")
