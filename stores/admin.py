@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from import_export.admin import ImportExportModelAdmin
 
-from stores import resources
+from stores import resources, roles
 from stores.models import Associate, Brand, Category, Product, Store
 
 
@@ -35,7 +35,7 @@ class AssociateAdmin(ImportExportModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change or "role" in form.changed_data or "user" in form.changed_data:
-            resources.sync_role_group(obj)
+            roles.assign_role_group(obj)
 
 
 @admin.register(Category)

@@ -6,24 +6,11 @@ Related rows are named the way people write them in a sheet, never by database i
 """
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from import_export import fields, widgets
 
 from stores import roles
 from stores.models import Associate, Brand, Category, Product, Store
 from stores.spreadsheets import SpreadsheetSafeResource
-
-
-def sync_role_group(associate: Associate) -> None:
-    """Put the associate's user in their role's group, and in no other role's group.
-
-    Permissions come from the group, so an associate added or moved from a sheet or the admin
-    can do on day one what their role allows. Groups that are not roles are left alone.
-    """
-    group_name = roles.GROUP_FOR_ROLE[associate.role]
-    user = associate.user
-    user.groups.remove(*Group.objects.filter(name__in=roles.ALL).exclude(name=group_name))
-    user.groups.add(Group.objects.get(name=group_name))
 
 
 class StoreResource(SpreadsheetSafeResource):
@@ -72,7 +59,7 @@ class AssociateResource(SpreadsheetSafeResource):
     def after_save_instance(self, instance, row, **kwargs):
         super().after_save_instance(instance, row, **kwargs)
         if not kwargs.get("dry_run"):
-            sync_role_group(instance)
+            roles.assign_role_group(instance)
 
 
 class CategoryResource(SpreadsheetSafeResource):

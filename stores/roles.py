@@ -37,3 +37,22 @@ def grant(apps, app_label: str, grants: dict[str, list[str]]) -> None:
         if missing:
             raise LookupError(f"Unknown permissions in {app_label}: {sorted(missing)}")
         group.permissions.add(*permissions)
+
+
+def assign_role_group(associate) -> None:
+    """Put the associate's user in their role's group and in no other role's group; a CRM
+    manager also gets into the admin (``is_staff``). Groups that are not roles are left alone.
+
+    Permissions come from the group, so an associate added or moved from a sheet or the admin
+    can do on day one what their role allows.
+    """
+    from django.contrib.auth.models import Group
+
+    group_name = GROUP_FOR_ROLE[associate.role]
+    user = associate.user
+    user.groups.remove(*Group.objects.filter(name__in=ALL).exclude(name=group_name))
+    user.groups.add(Group.objects.get(name=group_name))
+    is_manager = group_name == CRM_MANAGER
+    if is_manager != user.is_staff and not user.is_superuser:
+        user.is_staff = is_manager
+        user.save(update_fields=["is_staff"])

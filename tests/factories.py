@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from campaigns import models as campaigns
@@ -54,7 +53,7 @@ class AssociateFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def join_group(self, create, extracted, **kwargs):
         if create:
-            self.user.groups.add(Group.objects.get(name=roles.GROUP_FOR_ROLE[self.role]))
+            roles.assign_role_group(self)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):

@@ -145,3 +145,14 @@ def test_no_group_holds_a_permission_to_edit_or_delete_consents():
 
     assert ledger_edits.count() == 2
     assert list(holders) == []
+
+
+def test_assigning_a_role_moves_the_user_between_groups_and_into_the_admin(staff):
+    associate = staff.associate
+    associate.role = Associate.Role.CRM_MANAGER
+
+    roles.assign_role_group(associate)
+
+    staff.refresh_from_db()
+    assert [group.name for group in staff.groups.all()] == [roles.CRM_MANAGER]
+    assert staff.is_staff
