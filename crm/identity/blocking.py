@@ -1,0 +1,265 @@
+"""Blocking: which record pairs are worth comparing at all.
+
+Comparing every pair is quadratic. Instead each record gets a few *blocking keys* (a phonetic
+code of the surname with the birth year, the postcode with the first initial, the e-mail's
+mailbox name, the phone's last digits, the two names in either order…); only records sharing a
+key are compared. One key misses a pair that the others catch: a typo'd surname still shares
+the birth date, a swapped name still shares the sorted pair of names.
+
+A key shared by too many records (a common surname in a big city) would bring back the quadratic
+cost, so a block over ``max_block_size`` is not compared all-against-all: its records are sorted
+by name and each is compared with its ``window`` neighbours only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from crm.identity.scoring import PersonRecord, clean, is_initial
+
+_SOUNDEX_CODES = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+
+
+def phonetic(name: str) -> str:
+    """A Soundex-style code: first letter, then consonant classes, vowels dropped.
+
+    "Rossi", "Rosi" and "Russo"… share little, but "Rossi"/"Rosssi"/"Rosis" do: typos after
+    the first letter keep the code more often than not.
+    """
+    letters = [ch for ch in clean(name) if "a" <= ch <= "z"]
+    if not letters:
+        return ""
+    code = [letters[0]]
+    previous = _SOUNDEX_CODES.get(letters[0], "")
+    for ch in letters[1:]:
+        digit = _SOUNDEX_CODES.get(ch, "")
+        if digit and digit != previous:
+            code.append(digit)
+        if ch not in "hw":
+            previous = digit
+    return "".join(code)[:5]
+
+
+def _full_name(name: str) -> str:
+    return "" if is_initial(name) else clean(name)
+
+
+def _year(record: PersonRecord) -> str:
+    return record.value("birth_date")[:4]
+
+
+def _last_name_and_year(record: PersonRecord) -> str | None:
+    code, year = phonetic(_full_name(record.last_name)), _year(record)
+    return f"{code}|{year}" if code and year else None
+
+
+def _postcode_and_initial(record: PersonRecord) -> str | None:
+    postcode, first = clean(record.postcode), clean(record.first_name)
+    return f"{postcode}|{first[0]}" if postcode and first else None
+
+
+def _birth_date_and_initial(record: PersonRecord) -> str | None:
+    birth_date, first = record.value("birth_date"), clean(record.first_name)
+    return f"{birth_date}|{first[0]}" if birth_date and first else None
+
+
+def _email_mailbox(record: PersonRecord) -> str | None:
+    mailbox = clean(record.email).partition("@")[0]
+    return mailbox if len(mailbox) >= 3 else None
+
+
+def _phone_end(record: PersonRecord) -> str | None:
+    digits = "".join(ch for ch in record.phone if ch.isdigit())
+    return digits[-7:] if len(digits) >= 7 else None
+
+
+def _names_either_order(record: PersonRecord) -> str | None:
+    first, last = phonetic(_full_name(record.first_name)), phonetic(_full_name(record.last_name))
+    return "|".join(sorted((first, last))) if first and last else None
+
+
+def _name_prefixes_and_place(record: PersonRecord) -> str | None:
+    first, last = _full_name(record.first_name), _full_name(record.last_name)
+    place = clean(record.city) or clean(record.postcode)[:3]
+    if len(first) < 2 or len(last) < 2 or not place:
+        return None
+    return f"{last[:2]}|{first[:2]}|{place}"
+
+
+def _street_and_postcode(record: PersonRecord) -> str | None:
+    words = [w for w in clean(record.street).replace(",", " ").split() if w.isalpha()]
+    postcode = clean(record.postcode) or clean(record.city)
+    if not words or not postcode:
+        return None
+    return f"{max(words, key=len)}|{postcode}"
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """A named way of computing a record's blocking key (None: the record has no key)."""
+
+    name: str
+    key: Callable[[PersonRecord], str | None]
+    # identifier kind the key is made of, so hub values of that kind make no block
+    identifier: str = ""
+
+
+DEFAULT_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("last_name_phonetic+birth_year", _last_name_and_year),
+    BlockingRule("postcode+first_initial", _postcode_and_initial),
+    BlockingRule("birth_date+first_initial", _birth_date_and_initial),
+    BlockingRule("email_mailbox", _email_mailbox, identifier="email"),
+    BlockingRule("phone_last_digits", _phone_end, identifier="phone"),
+    BlockingRule("names_either_order", _names_either_order),
+    BlockingRule("name_prefixes+place", _name_prefixes_and_place),
+    BlockingRule("street_word+postcode", _street_and_postcode),
+)
+
+
+def identifier_rules(kinds: Iterable[str]) -> tuple[BlockingRule, ...]:
+    """Exact-value rules for identifiers (loyalty card, extra ids such as a tax code)."""
+    return tuple(
+        BlockingRule(f"id:{kind}", _identifier_key(kind), identifier=kind) for kind in kinds
+    )
+
+
+def _identifier_key(kind: str) -> Callable[[PersonRecord], str | None]:
+    def key(record: PersonRecord) -> str | None:
+        return clean(record.value(kind)) or None
+
+    return key
+
+
+@dataclass
+class CandidatePairs:
+    """Pairs of record indexes (left < right), and which rules proposed each (a bit per rule)."""
+
+    left: np.ndarray
+    right: np.ndarray
+    rules: np.ndarray
+    rule_names: list[str]
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def candidate_pairs(
+    records: list[PersonRecord],
+    rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
+    *,
+    max_block_size: int = 60,
+    window: int = 8,
+    hub_values: Iterable[tuple[str, str]] = (),
+    link_only: bool = False,
+) -> CandidatePairs:
+    """Every pair of records sharing a key of any rule, each pair once.
+
+    ``hub_values`` (kind, value) never make a block: a shop's phone would pair all its
+    customers. With ``link_only`` only records from different sources are paired.
+    """
+    hubs = {(kind, clean(value)) for kind, value in hub_values}
+    count = len(records)
+    sources = [record.source for record in records]
+    all_codes: list[np.ndarray] = []
+    all_bits: list[np.ndarray] = []
+    stats: dict[str, dict[str, int]] = {}
+    sort_keys = [f"{clean(r.last_name)} {clean(r.first_name)}" for r in records]
+    for number, rule in enumerate(rules):
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for index, record in enumerate(records):
+            key = rule.key(record)
+            if key is None:
+                continue
+            if rule.identifier and _is_hub(hubs, rule.identifier, record):
+                continue
+            blocks[key].append(index)
+        rule_pairs: list[np.ndarray] = []
+        capped = 0
+        for members in blocks.values():
+            if len(members) < 2:
+                continue
+            if len(members) > max_block_size:
+                capped += 1
+                members = sorted(members, key=sort_keys.__getitem__)
+                rule_pairs.append(_window_pairs(members, window, count))
+            else:
+                rule_pairs.append(_all_pairs(members, count))
+        codes = np.unique(np.concatenate(rule_pairs)) if rule_pairs else np.empty(0, np.int64)
+        if link_only and len(codes):
+            left, right = codes // count, codes % count
+            differ = np.fromiter(
+                (
+                    sources[a] != sources[b]
+                    for a, b in zip(left.tolist(), right.tolist(), strict=True)
+                ),
+                dtype=bool,
+                count=len(codes),
+            )
+            codes = codes[differ]
+        stats[rule.name] = {
+            "blocks": sum(1 for members in blocks.values() if len(members) > 1),
+            "capped_blocks": capped,
+            "largest_block": max((len(m) for m in blocks.values()), default=0),
+            "pairs": len(codes),
+        }
+        all_codes.append(codes)
+        all_bits.append(np.full(len(codes), 1 << number, dtype=np.int64))
+    if not all_codes:
+        empty = np.empty(0, dtype=np.int64)
+        return CandidatePairs(empty, empty, empty, [], stats)
+    codes = np.concatenate(all_codes)
+    bits = np.concatenate(all_bits)
+    order = np.argsort(codes, kind="stable")
+    codes, bits = codes[order], bits[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
+    unique = codes[starts]
+    merged = np.bitwise_or.reduceat(bits, starts) if len(codes) else bits
+    return CandidatePairs(
+        left=unique // count,
+        right=unique % count,
+        rules=merged,
+        rule_names=[rule.name for rule in rules],
+        stats=stats,
+    )
+
+
+def _is_hub(hubs: set[tuple[str, str]], kind: str, record: PersonRecord) -> bool:
+    return (kind, clean(record.value(kind))) in hubs
+
+
+def _all_pairs(members: list[int], count: int) -> np.ndarray:
+    indexes = np.asarray(members, dtype=np.int64)
+    left, right = np.triu_indices(len(indexes), k=1)
+    a, b = indexes[left], indexes[right]
+    return np.minimum(a, b) * count + np.maximum(a, b)
+
+
+def _window_pairs(members: list[int], window: int, count: int) -> np.ndarray:
+    indexes = np.asarray(members, dtype=np.int64)
+    chunks = []
+    for step in range(1, min(window, len(indexes) - 1) + 1):
+        a, b = indexes[:-step], indexes[step:]
+        chunks.append(np.minimum(a, b) * count + np.maximum(a, b))
+    return np.concatenate(chunks)
+
+
+def block_sizes(records: list[PersonRecord], rule: BlockingRule) -> dict[str, int]:
+    """How many records share each key of one rule: for tests and for tuning the cap."""
+    sizes: dict[str, int] = defaultdict(int)
+    for record in records:
+        key = rule.key(record)
+        if key is not None:
+            sizes[key] += 1
+    return dict(sizes)

@@ -1,0 +1,521 @@
+"""The matching decision: strong identifiers, hub values, thresholds, clustering.
+
+Order of evidence, strongest first:
+
+1. A *hub* value (the shop's phone, ``noemail@…``, the in-store tablet's account) is shared by
+   too many different people to identify anyone: it is never used to link, block or score.
+2. A *strong identifier* (loyalty card, web account, app id, verified e-mail, mobile phone)
+   shared by two records links them, unless the rest contradicts it: a different first name
+   without an agreeing birth date is a family sharing an e-mail or a phone, not one person.
+3. Everything else is blocked and scored (Fellegi–Sunter, see ``scoring``): a match
+   probability above ``link_threshold`` links, above ``review_threshold`` goes to a person,
+   below is a different person. A different first name without an agreeing birth date never
+   links automatically, whatever the score: relatives share surname, address and phone, so
+   those fields agree *together* and the independence the score assumes does not hold.
+
+Batch mode joins the links into people with union–find, strongest links first, and refuses a
+join that would put two records that contradict each other (different first name *and* different
+birth date) into one person, so one doubtful link cannot chain strangers together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crm.identity import blocking, scoring
+from crm.identity.scoring import Comparer, FellegiSunterModel, PersonRecord, clean
+
+LINK = "link"
+REVIEW = "review"
+NEW = "new"
+
+# Strong identifier kinds, as record attributes or extra id kinds; two are derived:
+# "verified_email" (an e-mail the channel verified) and "mobile_phone" (a mobile number).
+STRONG_KINDS = ("loyalty_card", "web_account", "app_id", "verified_email", "mobile_phone")
+# Identifier kinds checked for hub values (shared by too many people to identify anyone).
+HUB_KINDS = ("email", "phone", "loyalty_card", "web_account", "app_id", "social_handle")
+
+
+@dataclass
+class MatchConfig:
+    """Everything a deployment may tune.
+
+    Thresholds are match weights: the sum of the fields' log2(m/u), in bits, before the prior.
+    10 bits means the agreements seen are 1,000 times likelier for one person than for two.
+    A weight does not depend on how many records were scored, so one threshold serves a
+    nightly batch and a single form alike.
+    """
+
+    link_threshold: float = 12.0
+    review_threshold: float = 4.0
+    hub_people_limit: int = 3
+    hub_kinds: tuple[str, ...] = HUB_KINDS
+    # Fields that identify one person, not a household (a national id, a tax code): their
+    # agreement outweighs a different first name. Empty by default: channels rarely send one.
+    personal_fields: tuple[str, ...] = ()
+    strong_kinds: tuple[str, ...] = STRONG_KINDS
+    fields: tuple[scoring.FieldSpec, ...] = scoring.DEFAULT_FIELDS
+    blocking_rules: tuple[blocking.BlockingRule, ...] = blocking.DEFAULT_RULES
+    # extra identifier kinds that also make a block of their own (exact value)
+    blocking_identifiers: tuple[str, ...] = ("loyalty_card", "web_account", "app_id")
+    max_block_size: int = 60
+    window: int = 8
+    u_sample_size: int = 100_000
+    em_iterations: int = 50
+    link_only: bool = False  # pair only records of different sources (two-file linkage)
+    seed: int = 1
+
+
+@dataclass
+class Decision:
+    """What was decided about one pair, and why. ``evidence`` is JSON-serialisable."""
+
+    left_id: str
+    right_id: str
+    action: str
+    rule: str  # "strong", "probabilistic" or "hub-guarded"
+    probability: float
+    weight: float
+    evidence: dict[str, Any]
+
+
+@dataclass
+class BatchResult:
+    cluster_ids: list[str]
+    decisions: list[Decision]  # links and review pairs; "new" pairs are not kept
+    model: FellegiSunterModel
+    hub_values: dict[tuple[str, str], int]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def links(self) -> list[Decision]:
+        return [d for d in self.decisions if d.action == LINK]
+
+    @property
+    def reviews(self) -> list[Decision]:
+        return [d for d in self.decisions if d.action == REVIEW]
+
+
+# --- identifiers and hubs ---------------------------------------------------------------------
+
+
+def identifier_values(
+    record: PersonRecord, kinds: tuple[str, ...] = HUB_KINDS
+) -> list[tuple[str, str]]:
+    """(kind, value) of the identifiers of these kinds a record carries."""
+    values = []
+    for kind in kinds:
+        value = clean(record.value(kind))
+        if value:
+            values.append((kind, value))
+    return values
+
+
+def _person_key(record: PersonRecord) -> tuple[str, str]:
+    first = clean(record.first_name)
+    return ("" if scoring.is_initial(first) else first, record.value("birth_date"))
+
+
+def find_hub_values(
+    records: list[PersonRecord], people_limit: int = 3, kinds: tuple[str, ...] = HUB_KINDS
+) -> dict[tuple[str, str], int]:
+    """Identifier values shared by more than ``people_limit`` distinct people.
+
+    A person here is a distinct (first name, birth date); a record without a birth date only
+    adds a person when no dated record with that value has the same first name, so one person
+    written three ways is not three people.
+    """
+    holders: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    for record in records:
+        key = _person_key(record)
+        if not key[0] and not key[1]:
+            continue
+        for identifier in identifier_values(record, kinds):
+            holders[identifier].add(key)
+    hubs = {}
+    for identifier, keys in holders.items():
+        if len(keys) <= people_limit:
+            continue
+        dated_names = {first for first, birth in keys if birth}
+        people = sum(1 for first, birth in keys if birth or first not in dated_names)
+        if people > people_limit:
+            hubs[identifier] = people
+    return hubs
+
+
+def strong_identifiers(record: PersonRecord, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    values = []
+    for kind in kinds:
+        if kind == "verified_email":
+            if record.email and record.email_verified:
+                values.append(("email", clean(record.email)))
+        elif kind == "mobile_phone":
+            if record.phone and record.phone_kind == "mobile":
+                values.append(("phone", clean(record.phone)))
+        else:
+            value = clean(record.value(kind))
+            if value:
+                values.append((kind, value))
+    return values
+
+
+# --- scoring pairs ----------------------------------------------------------------------------
+
+
+def train_model(
+    records: list[PersonRecord],
+    config: MatchConfig | None = None,
+    *,
+    hub_values: dict[tuple[str, str], int] | None = None,
+) -> FellegiSunterModel:
+    """Estimate u from random pairs, m by EM on the blocked pairs, and term frequencies."""
+    config = config or MatchConfig()
+    if hub_values is None:
+        hub_values = find_hub_values(records, config.hub_people_limit, config.hub_kinds)
+    comparer = Comparer(records, config.fields, _ignored(hub_values))
+    pairs = _candidates(records, config, hub_values)
+    return _train(comparer, pairs, config, hub_values)
+
+
+def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
+    model = FellegiSunterModel(fields=config.fields, hub_values=sorted(hub_values))
+    model.u = scoring.estimate_u(comparer, config.u_sample_size, config.seed)
+    for spec in config.fields:
+        if spec.term_frequency:
+            table, default = scoring.term_frequencies(comparer, spec)
+            model.term_frequencies[spec.name] = table
+            model.default_frequency[spec.name] = default
+    if len(pairs):
+        levels, _ = comparer.compare(pairs.left, pairs.right)
+        model.m, share, model.em_iterations = scoring.train_em(
+            config.fields, levels, model.u, max_iterations=config.em_iterations
+        )
+    else:
+        model.m = {spec.name: list(scoring._START_M[spec.kind]) for spec in config.fields}
+        share = 0.01
+    # The prior is the share of matches among blocked candidates: it is what a scored pair is
+    # (in batch and in real time alike, a pair is scored only once blocking proposed it).
+    model.prior_weight = math.log2(share / (1 - share))
+    return model
+
+
+def _ignored(hub_values) -> set[tuple[str, str]]:
+    # Hub values are compared as if missing. Identifier kinds map to the scored field names.
+    return {(kind, value) for kind, value in hub_values}
+
+
+def _candidates(records, config: MatchConfig, hub_values) -> blocking.CandidatePairs:
+    rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
+    return blocking.candidate_pairs(
+        records,
+        rules,
+        max_block_size=config.max_block_size,
+        window=config.window,
+        hub_values=hub_values,
+        link_only=config.link_only,
+    )
+
+
+@dataclass
+class _Scored:
+    levels: np.ndarray
+    weights: np.ndarray
+    totals: np.ndarray
+    probabilities: np.ndarray
+    swapped: np.ndarray
+    contradicted: np.ndarray  # different first name without an agreeing birth date
+    conflicting: np.ndarray  # different first name and different birth date
+
+
+def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Scored:
+    levels, swapped = comparer.compare(left, right)
+    weights = model.weights(comparer, left, right, levels)
+    totals = weights.sum(axis=1)
+    probabilities = np.asarray(model.probability(totals))
+    contradicted = np.zeros(len(left), dtype=bool)
+    conflicting = np.zeros(len(left), dtype=bool)
+    names = {spec.name for spec in model.fields}
+    if "first_name" in names:
+        first = levels[:, comparer.column("first_name")]
+        first_differs = first == len(scoring.LEVELS["name"]) - 1
+        if "birth_date" in names:
+            birth = levels[:, comparer.column("birth_date")]
+            birth_differs = birth == len(scoring.LEVELS["date"]) - 1
+            contradicted = first_differs & (birth != scoring.EXACT)
+            conflicting = first_differs & birth_differs
+        else:
+            contradicted = first_differs
+            conflicting = first_differs
+        vouched = _personal_agreement(comparer, levels, personal_fields)
+        contradicted &= ~vouched
+        conflicting &= ~vouched
+    return _Scored(levels, weights, totals, probabilities, swapped, contradicted, conflicting)
+
+
+def _personal_agreement(comparer: Comparer, levels: np.ndarray, personal_fields) -> np.ndarray:
+    """Pairs whose personal identifier (national id…) agrees exactly or nearly."""
+    agree = np.zeros(len(levels), dtype=bool)
+    for name in personal_fields:
+        column = levels[:, comparer.column(name)]
+        agree |= (column == scoring.EXACT) | (column == scoring.EXACT + 1)
+    return agree
+
+
+def _evidence(model, comparer, scored: _Scored, row: int, left: int, right: int) -> dict:
+    fields = {}
+    for column, spec in enumerate(model.fields):
+        level = int(scored.levels[row, column])
+        fields[spec.name] = {
+            "level": scoring.LEVELS[spec.kind][level],
+            "weight": round(float(scored.weights[row, column]), 3),
+            "left": comparer.records[left].value(spec.name),
+            "right": comparer.records[right].value(spec.name),
+        }
+    return {
+        "score": round(float(scored.totals[row]), 3),
+        "prior": round(model.prior_weight, 3),
+        "probability": round(float(scored.probabilities[row]), 6),
+        "names_swapped": bool(scored.swapped[row]),
+        "contradicted": bool(scored.contradicted[row]),
+        "fields": fields,
+    }
+
+
+def _decide(
+    config: MatchConfig, weight: float, contradicted: bool, strong: tuple[str, str] | None
+) -> tuple[str, str]:
+    if strong is not None and not contradicted:
+        return LINK, "strong"
+    if weight >= config.link_threshold and not contradicted:
+        return LINK, "probabilistic"
+    if weight >= config.review_threshold or (strong is not None and contradicted):
+        return REVIEW, "probabilistic"
+    return NEW, "probabilistic"
+
+
+# --- batch ------------------------------------------------------------------------------------
+
+
+def resolve_batch(
+    records: list[PersonRecord],
+    config: MatchConfig | None = None,
+    model: FellegiSunterModel | None = None,
+) -> BatchResult:
+    """Resolve a batch of records into people.
+
+    Returns one cluster id per record (the record_id of its first record in input order), the
+    link and review decisions with their evidence, the model (trained on this batch unless one
+    is given) and the hub values found. Deterministic for a given input and config.
+    """
+    config = config or MatchConfig()
+    hub_values = find_hub_values(records, config.hub_people_limit, config.hub_kinds)
+    if model is not None:
+        for kind, value in model.hub_values:
+            hub_values.setdefault((kind, value), config.hub_people_limit + 1)
+    comparer = Comparer(records, config.fields, _ignored(hub_values))
+    pairs = _candidates(records, config, hub_values)
+    strong_pairs = _strong_pairs(records, config, hub_values)
+    left = np.concatenate([pairs.left, strong_pairs[0]]).astype(np.int64)
+    right = np.concatenate([pairs.right, strong_pairs[1]]).astype(np.int64)
+    codes = np.unique(left * len(records) + right) if len(left) else left
+    left, right = codes // max(len(records), 1), codes % max(len(records), 1)
+    if model is None:
+        model = _train(comparer, pairs, config, hub_values)
+    scored = _score(model, comparer, left, right, config.personal_fields)
+
+    strong_lookup = strong_pairs[2]
+    decisions: list[Decision] = []
+    edges: list[tuple[int, float, int, int]] = []
+    for row, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        probability = float(scored.probabilities[row])
+        weight = float(scored.totals[row])
+        strong = strong_lookup.get((a, b))
+        if strong is None and weight < config.review_threshold:
+            continue
+        action, rule = _decide(config, weight, bool(scored.contradicted[row]), strong)
+        if action == NEW:
+            continue
+        evidence = _evidence(model, comparer, scored, row, a, b)
+        if strong is not None:
+            evidence["identifier"] = {"kind": strong[0], "value": strong[1]}
+        evidence["rule"] = rule
+        decisions.append(
+            Decision(
+                records[a].record_id,
+                records[b].record_id,
+                action,
+                rule,
+                probability,
+                float(scored.totals[row]),
+                evidence,
+            )
+        )
+        if action == LINK:
+            # strong links first, then by score
+            edges.append((0 if rule == "strong" else 1, -float(scored.totals[row]), a, b))
+
+    edges.sort()
+    conflicts = _ConflictChecker(model, comparer, config.personal_fields)
+    clusters = _cluster(len(records), [(a, b) for _, _, a, b in edges], conflicts)
+    first_member: dict[int, str] = {}
+    cluster_ids = []
+    for index, root in enumerate(clusters):
+        first_member.setdefault(root, records[index].record_id)
+        cluster_ids.append(first_member[root])
+    stats = {
+        "records": len(records),
+        "candidate_pairs": len(pairs),
+        "strong_pairs": len(strong_lookup),
+        "links": sum(1 for d in decisions if d.action == LINK),
+        "reviews": sum(1 for d in decisions if d.action == REVIEW),
+        "hub_values": len(hub_values),
+        "blocking": pairs.stats,
+        "em_iterations": model.em_iterations,
+        "refused_joins": conflicts.refused,
+    }
+    return BatchResult(cluster_ids, decisions, model, hub_values, stats)
+
+
+def _strong_pairs(records, config: MatchConfig, hub_values):
+    """Pairs sharing a strong identifier that is not a hub value."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for identifier in strong_identifiers(record, config.strong_kinds):
+            if identifier not in hub_values:
+                groups[identifier].append(index)
+    lookup: dict[tuple[int, int], tuple[str, str]] = {}
+    for identifier, members in groups.items():
+        # a group this large without being a hub is a data error; leave it to scoring
+        if len(members) < 2 or len(members) > config.max_block_size:
+            continue
+        for x, a in enumerate(members):
+            for b in members[x + 1 :]:
+                if config.link_only and records[a].source == records[b].source:
+                    continue
+                lookup.setdefault((min(a, b), max(a, b)), identifier)
+    left = np.array([a for a, _ in lookup], dtype=np.int64)
+    right = np.array([b for _, b in lookup], dtype=np.int64)
+    return left, right, lookup
+
+
+class _ConflictChecker:
+    """Whether two groups of records hold a pair that cannot be one person."""
+
+    def __init__(self, model, comparer: Comparer, personal_fields=(), limit: int = 400) -> None:
+        self.comparer = comparer
+        self.personal_fields = personal_fields
+        self.model = model
+        self.limit = limit
+        self.refused = 0
+
+    def __call__(self, group_a: list[int], group_b: list[int]) -> bool:
+        if len(group_a) * len(group_b) > self.limit:
+            group_a, group_b = group_a[:20], group_b[:20]
+        left = np.repeat(np.asarray(group_a, dtype=np.int64), len(group_b))
+        right = np.tile(np.asarray(group_b, dtype=np.int64), len(group_a))
+        if self.comparer.conflicts(left, right, self.personal_fields).any():
+            self.refused += 1
+            return True
+        return False
+
+
+def _cluster(count: int, edges: list[tuple[int, int]], conflicts) -> list[int]:
+    """Union–find over the edges in order; a join the checker refuses is skipped."""
+    parent = list(range(count))
+    members: dict[int, list[int]] = {}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        root_a, root_b = find(a), find(b)
+        if root_a == root_b:
+            continue
+        group_a = members.get(root_a, [root_a])
+        group_b = members.get(root_b, [root_b])
+        if conflicts(group_a, group_b):
+            continue
+        if len(group_a) < len(group_b):
+            root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
+        parent[root_b] = root_a
+        members[root_a] = group_a + group_b
+        members.pop(root_b, None)
+    return [find(x) for x in range(count)]
+
+
+# --- real time --------------------------------------------------------------------------------
+
+
+def score_against(
+    candidate: PersonRecord,
+    existing: list[PersonRecord],
+    model: FellegiSunterModel,
+    config: MatchConfig | None = None,
+) -> list[Decision]:
+    """Decide, for each existing record, whether ``candidate`` is the same person.
+
+    ``existing`` is what the caller's blocking found (records sharing a blocking key or an
+    identifier). Returns one decision per existing record, the most likely first.
+    """
+    config = config or MatchConfig()
+    if not existing:
+        return []
+    records = [candidate, *existing]
+    hub_values = {tuple(pair) for pair in model.hub_values}
+    comparer = Comparer(records, model.fields, hub_values)
+    left = np.zeros(len(existing), dtype=np.int64)
+    right = np.arange(1, len(records), dtype=np.int64)
+    scored = _score(model, comparer, left, right, config.personal_fields)
+    candidate_strong = {
+        identifier
+        for identifier in strong_identifiers(candidate, config.strong_kinds)
+        if identifier not in hub_values
+    }
+    decisions = []
+    for row, other in enumerate(existing):
+        shared = [
+            identifier
+            for identifier in strong_identifiers(other, config.strong_kinds)
+            if identifier in candidate_strong
+        ]
+        strong = shared[0] if shared else None
+        probability = float(scored.probabilities[row])
+        weight = float(scored.totals[row])
+        action, rule = _decide(config, weight, bool(scored.contradicted[row]), strong)
+        evidence = _evidence(model, comparer, scored, row, 0, row + 1)
+        if strong is not None:
+            evidence["identifier"] = {"kind": strong[0], "value": strong[1]}
+        evidence["rule"] = rule
+        decisions.append(
+            Decision(
+                candidate.record_id,
+                other.record_id,
+                action,
+                rule,
+                probability,
+                float(scored.totals[row]),
+                evidence,
+            )
+        )
+    order = {LINK: 0, REVIEW: 1, NEW: 2}
+    decisions.sort(key=lambda d: (order[d.action], -d.weight))
+    return decisions
+
+
+def blocking_keys(record: PersonRecord, config: MatchConfig | None = None) -> dict[str, str]:
+    """The record's key per blocking rule: what a real-time lookup searches existing records by."""
+    config = config or MatchConfig()
+    keys = {}
+    for rule in config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers):
+        key = rule.key(record)
+        if key is not None:
+            keys[rule.name] = key
+    return keys

@@ -1,0 +1,505 @@
+"""Fellegi–Sunter scoring of record pairs: comparison levels, m/u probabilities, EM, weights.
+
+Every compared field is reduced to a small integer *level* (missing, exact, close, …, different).
+A pair's evidence for "same person" is the sum over fields of log2(m / u) for the level it got,
+where m is the chance of that level among true matches and u among random pairs. u comes from
+random record pairs (almost all of them are different people); m is learnt by EM on the blocked
+candidate pairs, with u held fixed. Exact agreement on a name weighs by how rare the name is
+(term frequency): two "Rossi" agree by chance far more often than two "Dell'Acqua".
+
+Pure Python plus numpy: values are coded to integers once, pairs are arrays of record indexes,
+and a fuzzy comparison is computed once per distinct pair of values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, JaroWinkler
+
+MISSING = 0
+EXACT = 1
+
+# Level names per kind of comparison; index 0 is always "missing" (weight 0, ignored by EM).
+LEVELS: dict[str, tuple[str, ...]] = {
+    "name": ("missing", "exact", "close", "fuzzy", "initial", "different"),
+    "date": ("missing", "exact", "one_edit", "same_year", "different"),
+    "email": ("missing", "exact", "close", "different"),
+    "phone": ("missing", "exact", "close", "different"),
+    "code": ("missing", "exact", "close", "different"),
+    "address": ("missing", "exact", "close", "fuzzy", "different"),
+    "place": ("missing", "exact", "close", "different"),
+}
+
+# Starting m for EM: agreement is likely among matches, disagreement rare.
+_START_M = {
+    "name": (0.0, 0.85, 0.06, 0.03, 0.02, 0.04),
+    "date": (0.0, 0.9, 0.05, 0.02, 0.03),
+    "email": (0.0, 0.9, 0.05, 0.05),
+    "phone": (0.0, 0.9, 0.05, 0.05),
+    "code": (0.0, 0.9, 0.05, 0.05),
+    "address": (0.0, 0.8, 0.1, 0.05, 0.05),
+    "place": (0.0, 0.9, 0.05, 0.05),
+}
+PROBABILITY_FLOOR = 1e-6
+
+
+@dataclass(slots=True)
+class PersonRecord:
+    """One channel record of a person, already normalized (lower-case, folded, E.164…).
+
+    Empty string means "not given". ``extra_ids`` holds other identifiers by kind
+    (``web_account``, ``app_id``, or a data set's own ids) and may also be compared.
+    """
+
+    record_id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    phone_kind: str = ""  # "mobile", "landline" or "" when unknown
+    birth_date: str = ""  # ISO yyyy-mm-dd
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    loyalty_card: str = ""
+    email_verified: bool = False
+    source: str = ""
+    extra_ids: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        if name in _RECORD_FIELDS:
+            value = getattr(self, name)
+            return value.isoformat() if hasattr(value, "isoformat") else (value or "")
+        return self.extra_ids.get(name, "") or ""
+
+
+_RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(PersonRecord)) - {"extra_ids"}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """A compared field: the record attribute (or extra id kind), how to compare it, and
+    whether exact agreement is weighed by the value's frequency."""
+
+    name: str
+    kind: str
+    term_frequency: bool = False
+
+
+DEFAULT_FIELDS = (
+    FieldSpec("first_name", "name", term_frequency=True),
+    FieldSpec("last_name", "name", term_frequency=True),
+    FieldSpec("birth_date", "date"),
+    FieldSpec("email", "email"),
+    FieldSpec("phone", "phone"),
+    FieldSpec("postcode", "code"),
+    FieldSpec("street", "address"),
+    FieldSpec("city", "place", term_frequency=True),
+)
+
+
+# --- comparing two values that are both present and not equal -------------------------------
+
+
+def is_initial(name: str) -> bool:
+    return len(name.rstrip(".")) == 1
+
+
+def _compare_name(a: str, b: str) -> int:
+    if is_initial(a) or is_initial(b):
+        return 4 if a[0] == b[0] else 5
+    if a.replace(" ", "").replace("-", "") == b.replace(" ", "").replace("-", ""):
+        return 2
+    similarity = JaroWinkler.similarity(a, b)
+    if similarity >= 0.92:
+        return 2
+    tokens_a, tokens_b = set(a.split()), set(b.split())
+    if tokens_a <= tokens_b or tokens_b <= tokens_a or similarity >= 0.85:
+        return 3
+    return 5
+
+
+def _compare_date(a: str, b: str) -> int:
+    da, db = a.replace("-", ""), b.replace("-", "")
+    if len(da) == len(db) == 8 and da[:4] == db[:4] and (da[4:6], da[6:8]) == (db[6:8], db[4:6]):
+        return 2  # day and month swapped: a US-style or mistyped date
+    if OSA.distance(da, db) <= 1:
+        return 2
+    if da[:4] == db[:4]:
+        return 3
+    return 4
+
+
+def _compare_email(a: str, b: str) -> int:
+    local_a, _, domain_a = a.partition("@")
+    local_b, _, domain_b = b.partition("@")
+    if local_a == local_b or OSA.distance(a, b) <= 2:
+        return 2  # same mailbox name at another provider, or a typo
+    return 3
+
+
+def _compare_phone(a: str, b: str) -> int:
+    if a[-8:] == b[-8:] or OSA.distance(a, b) <= 1:
+        return 2
+    return 3
+
+
+def _compare_code(a: str, b: str) -> int:
+    return 2 if OSA.distance(a, b) <= 1 else 3
+
+
+def _compare_address(a: str, b: str) -> int:
+    ratio = fuzz.token_sort_ratio(a, b)
+    if ratio >= 88:
+        return 2
+    if ratio >= 70:
+        return 3
+    return 4
+
+
+def _compare_place(a: str, b: str) -> int:
+    return 2 if JaroWinkler.similarity(a, b) >= 0.9 else 3
+
+
+COMPARE = {
+    "name": _compare_name,
+    "date": _compare_date,
+    "email": _compare_email,
+    "phone": _compare_phone,
+    "code": _compare_code,
+    "address": _compare_address,
+    "place": _compare_place,
+}
+
+
+def clean(value: str) -> str:
+    """The light clean-up scoring relies on; normalize.py does the real work upstream."""
+    return " ".join(value.lower().split())
+
+
+# --- comparing many pairs ---------------------------------------------------------------------
+
+
+class Comparer:
+    """Records coded once per field, so any set of pairs is compared with array operations.
+
+    First and last names share one vocabulary: a pair whose names agree better crossed over
+    (first ↔ last) than straight is compared crossed ("Rossi Mario" is "Mario Rossi").
+    """
+
+    def __init__(
+        self,
+        records: list[PersonRecord],
+        fields: tuple[FieldSpec, ...] = DEFAULT_FIELDS,
+        ignored_values: set[tuple[str, str]] | frozenset = frozenset(),
+    ) -> None:
+        self.fields = fields
+        self.records = records
+        self._vocabularies: dict[str, dict[str, int]] = {}
+        self._codes: dict[str, np.ndarray] = {}
+        self._cache: dict[str, dict[int, int]] = {}
+        names = {"first_name", "last_name"}
+        self.swappable = names <= {spec.name for spec in fields}
+        for spec in fields:
+            shared = "names" if spec.name in names else spec.name
+            vocabulary = self._vocabularies.setdefault(shared, {})
+            codes = np.full(len(records), -1, dtype=np.int64)
+            for index, record in enumerate(records):
+                value = clean(record.value(spec.name))
+                if not value or (spec.name, value) in ignored_values:
+                    continue
+                codes[index] = vocabulary.setdefault(value, len(vocabulary))
+            self._codes[spec.name] = codes
+            self._cache[shared] = {}
+        self._values = {key: list(v) for key, v in self._vocabularies.items()}
+        self.frequency_cache: dict[str, np.ndarray] = {}
+
+    def vocabulary(self, field_name: str) -> list[str]:
+        return self._values[self._shared(field_name)]
+
+    def codes(self, field_name: str) -> np.ndarray:
+        return self._codes[field_name]
+
+    @staticmethod
+    def _shared(field_name: str) -> str:
+        return "names" if field_name in ("first_name", "last_name") else field_name
+
+    def _levels(self, kind: str, shared: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        levels = np.full(len(left), MISSING, dtype=np.int8)
+        present = (left >= 0) & (right >= 0)
+        levels[present & (left == right)] = EXACT
+        fuzzy = np.flatnonzero(present & (left != right))
+        if len(fuzzy):
+            low = np.minimum(left[fuzzy], right[fuzzy])
+            high = np.maximum(left[fuzzy], right[fuzzy])
+            keys = low * (1 << 32) + high
+            unique, inverse = np.unique(keys, return_inverse=True)
+            cache = self._cache[shared]
+            values = self._values[shared]
+            compare = COMPARE[kind]
+            computed = np.empty(len(unique), dtype=np.int8)
+            for position, key in enumerate(unique.tolist()):
+                level = cache.get(key)
+                if level is None:
+                    level = compare(values[key >> 32], values[key & 0xFFFFFFFF])
+                    cache[key] = level
+                computed[position] = level
+            levels[fuzzy] = computed[inverse]
+        return levels
+
+    def compare(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Levels (pairs × fields) and, per pair, whether the names were compared crossed."""
+        left = np.asarray(left, dtype=np.int64)
+        right = np.asarray(right, dtype=np.int64)
+        levels = np.zeros((len(left), len(self.fields)), dtype=np.int8)
+        for column, spec in enumerate(self.fields):
+            codes = self._codes[spec.name]
+            levels[:, column] = self._levels(
+                spec.kind, self._shared(spec.name), codes[left], codes[right]
+            )
+        swapped = np.zeros(len(left), dtype=bool)
+        if self.swappable:
+            first_column = self.column("first_name")
+            last_column = self.column("last_name")
+            first, last = self._codes["first_name"], self._codes["last_name"]
+            crossed_first = self._levels("name", "names", first[left], last[right])
+            crossed_last = self._levels("name", "names", last[left], first[right])
+            straight = _name_badness(levels[:, first_column]) + _name_badness(
+                levels[:, last_column]
+            )
+            crossed = _name_badness(crossed_first) + _name_badness(crossed_last)
+            swapped = (crossed < straight) & (crossed_first > 0) & (crossed_last > 0)
+            levels[swapped, first_column] = crossed_first[swapped]
+            levels[swapped, last_column] = crossed_last[swapped]
+        return levels, swapped
+
+    def conflicts(self, left: np.ndarray, right: np.ndarray, personal_fields=()) -> np.ndarray:
+        """Pairs that cannot be one person: first names differ (straight and crossed) and
+        birth dates differ, and no personal identifier agrees. Missing values never conflict."""
+        names = {spec.name for spec in self.fields}
+        if not {"first_name", "birth_date"} <= names:
+            return np.zeros(len(left), dtype=bool)
+        different_name = len(LEVELS["name"]) - 1
+        first = self._codes["first_name"]
+        clash = self._levels("name", "names", first[left], first[right]) == different_name
+        if self.swappable:
+            last = self._codes["last_name"]
+            crossed = self._levels("name", "names", first[left], last[right])
+            clash &= (crossed == different_name) | (crossed == MISSING)
+        birth = self._codes["birth_date"]
+        clash &= self._levels("date", "birth_date", birth[left], birth[right]) == (
+            len(LEVELS["date"]) - 1
+        )
+        for name in personal_fields:
+            codes = self._codes[name]
+            kind = next(spec.kind for spec in self.fields if spec.name == name)
+            level = self._levels(kind, name, codes[left], codes[right])
+            clash &= (level != EXACT) & (level != EXACT + 1)
+        return clash
+
+    def column(self, field_name: str) -> int:
+        for column, spec in enumerate(self.fields):
+            if spec.name == field_name:
+                return column
+        raise KeyError(field_name)
+
+
+def _name_badness(levels: np.ndarray) -> np.ndarray:
+    # missing counts as bad as "different", so a swap is only taken on real agreement
+    badness = np.array([5, 0, 1, 2, 3, 5], dtype=np.int8)
+    return badness[levels]
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+@dataclass
+class FellegiSunterModel:
+    """m and u per field and level, term frequencies, and the prior. Saved as JSON."""
+
+    fields: tuple[FieldSpec, ...] = DEFAULT_FIELDS
+    m: dict[str, list[float]] = field(default_factory=dict)
+    u: dict[str, list[float]] = field(default_factory=dict)
+    term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
+    default_frequency: dict[str, float] = field(default_factory=dict)
+    prior_weight: float = 0.0
+    hub_values: list[tuple[str, str]] = field(default_factory=list)
+    em_iterations: int = 0
+
+    def level_names(self, spec: FieldSpec) -> tuple[str, ...]:
+        return LEVELS[spec.kind]
+
+    def weight_table(self, spec: FieldSpec) -> np.ndarray:
+        m = np.asarray(self.m[spec.name], dtype=float)
+        u = np.asarray(self.u[spec.name], dtype=float)
+        weights = np.log2(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
+        weights[MISSING] = 0.0
+        return weights
+
+    def weights(
+        self, comparer: Comparer, left: np.ndarray, right: np.ndarray, levels: np.ndarray
+    ) -> np.ndarray:
+        """Per pair and field, the weight log2(m/u) of the level, term-frequency adjusted."""
+        weights = np.zeros(levels.shape, dtype=float)
+        for column, spec in enumerate(self.fields):
+            table = self.weight_table(spec)
+            weights[:, column] = table[levels[:, column]]
+            if spec.term_frequency and spec.name in self.term_frequencies:
+                exact = np.flatnonzero(levels[:, column] == EXACT)
+                if len(exact):
+                    frequency = self._frequencies(comparer, spec)
+                    codes = comparer.codes(spec.name)[np.asarray(left)[exact]]
+                    # a crossed (swapped) name has no code in this field: use the other side's
+                    fallback = comparer.codes(_other_name(spec.name))[np.asarray(left)[exact]]
+                    codes = np.where(codes >= 0, codes, fallback)
+                    m_exact = max(self.m[spec.name][EXACT], PROBABILITY_FLOOR)
+                    weights[exact, column] = np.log2(m_exact / frequency[codes])
+        return weights
+
+    def _frequencies(self, comparer: Comparer, spec: FieldSpec) -> np.ndarray:
+        cached = comparer.frequency_cache.get(spec.name)
+        if cached is None:
+            table = self.term_frequencies[spec.name]
+            default = self.default_frequency[spec.name]
+            vocabulary = comparer.vocabulary(spec.name)
+            cached = np.array([table.get(v, default) for v in vocabulary], dtype=float)
+            comparer.frequency_cache[spec.name] = cached
+        return cached
+
+    def probability(self, total_weight: np.ndarray | float) -> np.ndarray | float:
+        odds = np.exp2(np.clip(np.asarray(total_weight) + self.prior_weight, -60, 60))
+        return odds / (1 + odds)
+
+    def to_dict(self) -> dict:
+        return {
+            "fields": [dataclasses.asdict(spec) for spec in self.fields],
+            "m": self.m,
+            "u": self.u,
+            "term_frequencies": self.term_frequencies,
+            "default_frequency": self.default_frequency,
+            "prior_weight": self.prior_weight,
+            "hub_values": [list(pair) for pair in self.hub_values],
+            "em_iterations": self.em_iterations,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FellegiSunterModel:
+        return cls(
+            fields=tuple(FieldSpec(**spec) for spec in data["fields"]),
+            m={k: list(v) for k, v in data["m"].items()},
+            u={k: list(v) for k, v in data["u"].items()},
+            term_frequencies=data["term_frequencies"],
+            default_frequency=data["default_frequency"],
+            prior_weight=data["prior_weight"],
+            hub_values=[tuple(pair) for pair in data["hub_values"]],
+            em_iterations=data.get("em_iterations", 0),
+        )
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict()), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> FellegiSunterModel:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _other_name(field_name: str) -> str:
+    return {"first_name": "last_name", "last_name": "first_name"}.get(field_name, field_name)
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+def term_frequencies(comparer: Comparer, spec: FieldSpec) -> tuple[dict[str, float], float]:
+    """Share of records with each value; values seen once fall back to the default."""
+    codes = comparer.codes(spec.name)
+    present = codes[codes >= 0]
+    if not len(present):
+        return {}, 1.0
+    counts = np.bincount(present)
+    total = float(len(present))
+    vocabulary = comparer.vocabulary(spec.name)
+    table = {vocabulary[code]: count / total for code, count in enumerate(counts) if count > 1}
+    return table, 1.0 / total
+
+
+def estimate_u(
+    comparer: Comparer, sample_size: int = 200_000, seed: int = 1
+) -> dict[str, list[float]]:
+    """u per field and level from random record pairs: nearly all are two different people."""
+    count = len(comparer.records)
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, count, size=sample_size)
+    right = rng.integers(0, count, size=sample_size)
+    keep = left != right
+    levels, _ = comparer.compare(left[keep], right[keep])
+    u = {}
+    for column, spec in enumerate(comparer.fields):
+        size = len(LEVELS[spec.kind])
+        counts = np.bincount(levels[:, column], minlength=size).astype(float)
+        counts[MISSING] = 0.0
+        # half a pair of smoothing: a level never seen among random pairs is rare, not impossible
+        counts[1:] += 0.5
+        u[spec.name] = (counts / counts.sum()).tolist()
+    return u
+
+
+def train_em(
+    fields: tuple[FieldSpec, ...],
+    levels: np.ndarray,
+    u: dict[str, list[float]],
+    max_iterations: int = 50,
+    tolerance: float = 1e-5,
+    start_lambda: float = 0.1,
+) -> tuple[dict[str, list[float]], float, int]:
+    """EM for m (u held fixed) on the candidate pairs' comparison vectors.
+
+    Works on distinct comparison vectors with their counts, so a million pairs cost the same
+    as the few thousand patterns they share. Returns (m, share of matches among candidates,
+    iterations run).
+    """
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    counts = counts.astype(float)
+    m = {spec.name: np.array(_START_M[spec.kind], dtype=float) for spec in fields}
+    u_arrays = {spec.name: np.maximum(np.array(u[spec.name]), PROBABILITY_FLOOR) for spec in fields}
+    share = start_lambda
+    iteration = 0
+    for iteration in range(1, max_iterations + 1):  # noqa: B007 (reported to the caller)
+        log_m = np.zeros(len(patterns))
+        log_u = np.zeros(len(patterns))
+        for column, spec in enumerate(fields):
+            observed = patterns[:, column]
+            m_column = np.maximum(m[spec.name], PROBABILITY_FLOOR)
+            m_column[MISSING] = 1.0
+            u_column = u_arrays[spec.name].copy()
+            u_column[MISSING] = 1.0
+            log_m += np.log(m_column[observed])
+            log_u += np.log(u_column[observed])
+        log_match = math.log(share) + log_m
+        log_other = math.log(1 - share) + log_u
+        posterior = 1.0 / (1.0 + np.exp(np.clip(log_other - log_match, -700, 700)))
+        weighted = posterior * counts
+        new_share = float(weighted.sum() / counts.sum())
+        change = abs(new_share - share)
+        share = min(max(new_share, 1e-9), 1 - 1e-9)
+        for column, spec in enumerate(fields):
+            size = len(LEVELS[spec.kind])
+            totals = np.bincount(patterns[:, column], weights=weighted, minlength=size)
+            totals[MISSING] = 0.0
+            if totals.sum() <= 0:
+                continue
+            new_m = np.maximum(totals / totals.sum(), PROBABILITY_FLOOR)
+            new_m[MISSING] = 0.0
+            new_m /= new_m.sum()
+            change = max(change, float(np.abs(new_m - m[spec.name]).max()))
+            m[spec.name] = new_m
+        if change < tolerance:
+            break
+    return {name: values.tolist() for name, values in m.items()}, share, iteration
