@@ -1,0 +1,345 @@
+"""Survivorship: which channel's value the golden record shows, and why.
+
+The golden record is a function of its source records and the rules in ``RULES``. Every chosen
+value keeps its provenance (the record, its source and channel, the record's date and the rule),
+so an associate can see where a value came from, and a merge or unmerge can move records around
+and recompute without losing anything.
+
+A record's date is ``seen_at`` (when the channel created or last changed it) or, when the channel
+did not say, ``created_at``. Every rule ends on the same tie-breaks (most recent, most trusted,
+then the record's source code and external id), so the same records always give the same golden
+record, whatever order they are read in.
+"""
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm import services
+from crm.models import Customer, HubIdentifier, Identity, SourceRecord
+
+# Street, postcode, city and country describe one place, so they come together from one record:
+# a street from the till and a city from the web shop could make an address nobody lives at.
+ADDRESS_FIELDS = ("street", "postcode", "city", "country")
+GOLDEN_FIELDS = ("first_name", "last_name", "email", "phone", "birth_date", *ADDRESS_FIELDS)
+
+# The identifier a source's own external id is, when it is one a person can be found by.
+EXTERNAL_ID_KINDS = {
+    "web": Identity.Kind.WEB_ACCOUNT,
+    "app": Identity.Kind.APP_ID,
+    "social": Identity.Kind.SOCIAL_HANDLE,
+    "pos": Identity.Kind.POS_CUSTOMER,
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One record's value for one golden field (or the address), with what the rules rank by."""
+
+    record: SourceRecord
+    value: tuple  # the values of the rule's fields, in order
+    frequency: int  # how many of the customer's records hold this same value
+    trust: int
+    at: dt.datetime
+    has_verified_email: bool
+    has_mobile_phone: bool
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    rank: Callable[[Candidate], tuple]  # the candidate with the highest rank wins
+
+
+MOST_TRUSTED_THEN_MOST_FREQUENT = Rule(
+    "most_trusted_then_most_frequent", lambda c: (c.trust, c.frequency, c.at)
+)
+VERIFIED_THEN_MOST_RECENT = Rule(
+    "verified_then_most_recent", lambda c: (c.has_verified_email, c.at, c.trust)
+)
+MOBILE_THEN_MOST_RECENT = Rule(
+    "mobile_then_most_recent", lambda c: (c.has_mobile_phone, c.at, c.trust)
+)
+MOST_FREQUENT_THEN_MOST_TRUSTED = Rule(
+    "most_frequent_then_most_trusted", lambda c: (c.frequency, c.trust, c.at)
+)
+# A record that names a place beats one that only names a country, however recent.
+ADDRESS_FROM_MOST_RECENT_RECORD = Rule(
+    "address_from_most_recent_record", lambda c: (any(c.value[:3]), c.at, c.trust)
+)
+
+# The golden fields and the rule that picks each. Empty values never compete: a field no record
+# fills falls back to the model's default (blank, or the chain's home country).
+RULES: dict[tuple[str, ...], Rule] = {
+    ("first_name",): MOST_TRUSTED_THEN_MOST_FREQUENT,
+    ("last_name",): MOST_TRUSTED_THEN_MOST_FREQUENT,
+    ("email",): VERIFIED_THEN_MOST_RECENT,
+    ("phone",): MOBILE_THEN_MOST_RECENT,
+    ("birth_date",): MOST_FREQUENT_THEN_MOST_TRUSTED,
+    ADDRESS_FIELDS: ADDRESS_FROM_MOST_RECENT_RECORD,
+}
+
+
+@dataclass(frozen=True)
+class Provenanced:
+    """A golden value and where it came from."""
+
+    value: Any
+    record: SourceRecord
+    rule: str
+
+    def provenance(self) -> dict:
+        return {
+            "source_record": self.record.pk,
+            "source": self.record.source.code,
+            "channel": self.record.source.channel,
+            "at": record_date(self.record).isoformat(),
+            "rule": self.rule,
+        }
+
+
+def record_date(record: SourceRecord) -> dt.datetime:
+    return record.seen_at or record.created_at
+
+
+def is_mobile(phone: str) -> bool:
+    """True for a number that is certainly a mobile (E.164 expected; anything else is not)."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+
+
+def golden_values(
+    records: list[SourceRecord], *, verified_emails: set[str] | None = None
+) -> dict[str, Provenanced]:
+    """The golden value of every field some record fills, with its provenance.
+
+    ``verified_emails`` are the e-mail addresses proven to reach this person; when not given,
+    they are read from the verified identities of these records and of their customers.
+    """
+    if verified_emails is None:
+        verified_emails = _verified_emails(records)
+    facts = [
+        (
+            record,
+            record_date(record),
+            bool(record.email) and record.email in verified_emails,
+            bool(record.phone) and is_mobile(record.phone),
+        )
+        for record in records
+    ]
+    chosen: dict[str, Provenanced] = {}
+    for fields, rule in RULES.items():
+        values = [tuple(getattr(record, field) for field in fields) for record in records]
+        frequencies = Counter(values)
+        candidates = [
+            Candidate(
+                record=record,
+                value=value,
+                frequency=frequencies[value],
+                trust=record.source.trust,
+                at=at,
+                has_verified_email=has_verified_email,
+                has_mobile_phone=has_mobile_phone,
+            )
+            for (record, at, has_verified_email, has_mobile_phone), value in zip(
+                facts, values, strict=True
+            )
+            if any(value)
+        ]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda c, rule=rule: (*rule.rank(c), *_tie_break(c.record)))
+        for field, value in zip(fields, best.value, strict=True):
+            if value:
+                chosen[field] = Provenanced(value=value, record=best.record, rule=rule.name)
+    return chosen
+
+
+def recompute_golden_record(*, customer: Customer) -> Customer:
+    """Derive the customer's golden fields, provenance and identities from its source records.
+
+    Idempotent and deterministic; a customer with no records keeps its golden values. Locks the
+    customer row."""
+    recompute_golden_records(customers=[customer])
+    return customer
+
+
+@transaction.atomic
+def recompute_golden_records(*, customers: Iterable[Customer]) -> None:
+    """Recompute several customers at once: what merges, unmerges and detaches call.
+
+    Their identities are rebuilt together, so a verified identifier follows its source record
+    to whichever of these customers now holds it. Locks the customer rows in primary-key order.
+    """
+    by_pk = {customer.pk: customer for customer in customers}
+    list(
+        Customer.objects.select_for_update().filter(pk__in=list(by_pk)).order_by("pk").values("pk")
+    )
+    records_by_customer: dict[int, list[SourceRecord]] = defaultdict(list)
+    for record in SourceRecord.objects.filter(customer__in=list(by_pk)).select_related("source"):
+        records_by_customer[record.customer_id].append(record)
+    verified = _VerifiedIdentities.of_customers(list(by_pk))
+    for pk in sorted(by_pk):
+        records = records_by_customer[pk]
+        if records:
+            emails = verified.values_for(customer_pk=pk, records=records, kind=Identity.Kind.EMAIL)
+            _apply_golden_values(by_pk[pk], records, golden_values(records, verified_emails=emails))
+    _rebuild_identities(by_pk, records_by_customer, verified)
+
+
+def identity_values(record: SourceRecord) -> list[tuple[str, str]]:
+    """The (kind, value) identifiers a source record gives its customer."""
+    values = [
+        (Identity.Kind.EMAIL, record.email),
+        (Identity.Kind.PHONE, record.phone),
+        (Identity.Kind.LOYALTY_CARD, record.loyalty_card),
+    ]
+    if kind := EXTERNAL_ID_KINDS.get(record.source.code):
+        values.append((kind, record.external_id))
+    return [(str(kind), value.strip()) for kind, value in values if value.strip()]
+
+
+def _tie_break(record: SourceRecord) -> tuple:
+    return (record_date(record), record.source.trust, record.source.code, record.external_id)
+
+
+def _apply_golden_values(
+    customer: Customer, records: list[SourceRecord], chosen: dict[str, Provenanced]
+) -> None:
+    """Write what changed, and only that: a recompute that changes nothing writes nothing."""
+    latest = max(records, key=_tie_break)
+    wanted: dict[str, Any] = {
+        field: chosen[field].value
+        if field in chosen
+        else Customer._meta.get_field(field).get_default()
+        for field in GOLDEN_FIELDS
+    }
+    wanted["provenance"] = {field: chosen[field].provenance() for field in sorted(chosen)}
+    wanted["member_since"] = min(timezone.localdate(record_date(r)) for r in records)
+    wanted["last_channel"] = latest.source.channel
+    changed = [field for field, value in wanted.items() if getattr(customer, field) != value]
+    for field in changed:
+        setattr(customer, field, wanted[field])
+    completeness = services.profile_completeness(customer)
+    if customer.profile_completeness != completeness:
+        customer.profile_completeness = completeness
+        changed.append("profile_completeness")
+    if changed:
+        customer.save(update_fields=[*changed, "updated_at"])
+
+
+@dataclass(frozen=True)
+class _VerifiedIdentities:
+    """Which identifiers were verified, read before identities are rebuilt.
+
+    A verification made on a record's identifier belongs to that record, and one added by hand
+    (no source record) belongs to the customer it was added to."""
+
+    by_record: frozenset[tuple[str, str, int]]  # kind, value, source record
+    by_hand: frozenset[tuple[str, str, int]]  # kind, value, customer
+
+    @classmethod
+    def of_customers(cls, customer_pks: list[int]) -> "_VerifiedIdentities":
+        rows = Identity.objects.filter(is_verified=True).filter(
+            Q(customer__in=customer_pks) | Q(source_record__customer__in=customer_pks)
+        )
+        by_record, by_hand = set(), set()
+        for kind, value, record_pk, customer_pk in rows.values_list(
+            "kind", "value", "source_record", "customer"
+        ):
+            if record_pk is None:
+                by_hand.add((kind, value, customer_pk))
+            else:
+                by_record.add((kind, value, record_pk))
+        return cls(frozenset(by_record), frozenset(by_hand))
+
+    def values_for(self, *, customer_pk: int, records: list[SourceRecord], kind: str) -> set[str]:
+        record_pks = {record.pk for record in records}
+        return {v for k, v, pk in self.by_record if k == kind and pk in record_pks} | {
+            v for k, v, pk in self.by_hand if k == kind and pk == customer_pk
+        }
+
+    def is_verified(self, kind: str, value: str, record: SourceRecord) -> bool:
+        return (kind, value, record.pk) in self.by_record
+
+
+def _verified_emails(records: list[SourceRecord]) -> set[str]:
+    emails = {record.email for record in records if record.email}
+    if not emails:
+        return set()
+    record_pks = [record.pk for record in records if record.pk]
+    customer_pks = {record.customer_id for record in records if record.customer_id}
+    return set(
+        Identity.objects.filter(kind=Identity.Kind.EMAIL, is_verified=True, value__in=emails)
+        .filter(
+            Q(source_record__in=record_pks)
+            | Q(source_record__isnull=True, customer__in=customer_pks)
+        )
+        .values_list("value", flat=True)
+    )
+
+
+def _rebuild_identities(
+    customers: dict[int, Customer],
+    records_by_customer: dict[int, list[SourceRecord]],
+    verified: _VerifiedIdentities,
+) -> None:
+    """Make each customer's record-derived identities match its records.
+
+    Identities added by hand (no source record) are kept as they are; a value listed as a hub
+    identifier is never an identity. Rows that stay keep their id and creation date."""
+    wanted: dict[tuple[int, str, str], tuple[SourceRecord, bool]] = {}
+    for customer_pk, records in records_by_customer.items():
+        for record in sorted(records, key=_tie_break, reverse=True):
+            for kind, value in identity_values(record):
+                is_verified = verified.is_verified(kind, value, record)
+                key = (customer_pk, kind, value)
+                # One row per value: a record that verified it first, then the most recent.
+                if key not in wanted or (is_verified and not wanted[key][1]):
+                    wanted[key] = (record, is_verified)
+    hubs = set(
+        HubIdentifier.objects.filter(value__in={value for _, _, value in wanted}).values_list(
+            "kind", "value"
+        )
+    )
+    wanted = {key: pick for key, pick in wanted.items() if key[1:] not in hubs}
+
+    stale, changed = [], []
+    for identity in Identity.objects.filter(customer__in=list(customers)):
+        key = (identity.customer_id, identity.kind, identity.value)
+        if identity.source_record_id is None:
+            wanted.pop(key, None)  # added by hand: it already says so
+        elif key not in wanted:
+            stale.append(identity.pk)
+        else:
+            record, is_verified = wanted.pop(key)
+            if (identity.source_record_id, identity.is_verified) != (record.pk, is_verified):
+                identity.source_record, identity.is_verified = record, is_verified
+                changed.append(identity)
+    if stale:
+        Identity.objects.filter(pk__in=stale).delete()
+    if changed:
+        Identity.objects.bulk_update(changed, ["source_record", "is_verified"])
+    if wanted:
+        Identity.objects.bulk_create(
+            Identity(
+                customer_id=customer_pk,
+                kind=kind,
+                value=value,
+                source_record=record,
+                is_verified=is_verified,
+            )
+            for (customer_pk, kind, value), (record, is_verified) in sorted(
+                wanted.items(), key=lambda item: item[0]
+            )
+        )
