@@ -175,7 +175,10 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Every 5 minutes: re-enqueue channel imports whose worker died (no heartbeat for 10 minutes).
+    "resume-stalled-imports": {"task": "crm.tasks.resume_stalled_imports", "schedule": 5 * 60.0},
+}
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
