@@ -45,19 +45,22 @@ HUB_KINDS = ("email", "phone", "loyalty_card", "web_account", "app_id", "social_
 class MatchConfig:
     """Everything a deployment may tune.
 
-    Thresholds are match weights: the sum of the fields' log2(m/u), in bits, before the prior.
-    10 bits means the agreements seen are 1,000 times likelier for one person than for two.
-    A weight does not depend on how many records were scored, so one threshold serves a
-    nightly batch and a single form alike.
+    Thresholds are match probabilities: the prior odds that two records picked at random are
+    one person (about 1 in the number of people), times the evidence (2 to the power of the
+    sum of the fields' log2(m/u)). The more people, the more evidence a link needs: among
+    200,000 customers there are several "Fabio Russo", among 2,000 there is one.
     """
 
-    link_threshold: float = 12.0
-    review_threshold: float = 4.0
+    link_threshold: float = 0.999
+    review_threshold: float = 0.5
     hub_people_limit: int = 3
     hub_kinds: tuple[str, ...] = HUB_KINDS
     # Fields that identify one person, not a household (a national id, a tax code): their
     # agreement outweighs a different first name. Empty by default: channels rarely send one.
     personal_fields: tuple[str, ...] = ()
+    # A strong identifier links unless the rest of the evidence is this negative (bits): the same
+    # e-mail with another birth date and another city is a question for a person.
+    strong_veto: float = -4.0
     strong_kinds: tuple[str, ...] = STRONG_KINDS
     fields: tuple[scoring.FieldSpec, ...] = scoring.DEFAULT_FIELDS
     blocking_rules: tuple[blocking.BlockingRule, ...] = blocking.DEFAULT_RULES
@@ -182,6 +185,27 @@ def train_model(
     return _train(comparer, pairs, config, hub_values)
 
 
+def _full_names_key(record: PersonRecord) -> str | None:
+    first, last = clean(record.first_name), clean(record.last_name)
+    if scoring.is_initial(first) or scoring.is_initial(last) or not first or not last:
+        return None
+    return f"{first}|{last}"
+
+
+def _birth_date_key(record: PersonRecord) -> str | None:
+    return record.value("birth_date") or None
+
+
+# Training sessions, after Splink: m of a field is learnt on pairs that share something *else*
+# (the full name, the birth date, a personal id), so the pairs' agreement on that field is not
+# forced by how they were chosen. Learning every m at once on all blocked pairs lets EM settle
+# on "same household" instead of "same person", since relatives agree on half the fields.
+TRAINING_RULES: tuple[tuple[blocking.BlockingRule, tuple[str, ...]], ...] = (
+    (blocking.BlockingRule("same_full_name", _full_names_key), ("first_name", "last_name")),
+    (blocking.BlockingRule("same_birth_date", _birth_date_key), ("birth_date",)),
+)
+
+
 def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
     model = FellegiSunterModel(fields=config.fields, hub_values=sorted(hub_values))
     model.u = scoring.estimate_u(comparer, config.u_sample_size, config.seed)
@@ -190,16 +214,53 @@ def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
             table, default = scoring.term_frequencies(comparer, spec)
             model.term_frequencies[spec.name] = table
             model.default_frequency[spec.name] = default
-    if len(pairs):
-        levels, _ = comparer.compare(pairs.left, pairs.right)
-        model.m, share, model.em_iterations = scoring.train_em(
+    sessions = list(TRAINING_RULES) + [
+        (blocking.identifier_rules((name,))[0], (name,)) for name in config.personal_fields
+    ]
+    sums = {spec.name: np.zeros(len(scoring.LEVELS[spec.kind])) for spec in config.fields}
+    totals = dict.fromkeys(sums, 0.0)
+    iterations = 0
+    for rule, excluded in sessions:
+        if not {spec.name for spec in config.fields} >= set(excluded):
+            continue
+        session = blocking.candidate_pairs(
+            comparer.records,
+            (rule,),
+            max_block_size=config.max_block_size,
+            window=config.window,
+            link_only=config.link_only,
+        )
+        if not len(session):
+            continue
+        levels, _ = comparer.compare(session.left, session.right)
+        for name in excluded:
+            levels[:, comparer.column(name)] = scoring.MISSING
+        m, share, ran = scoring.train_em(
             config.fields, levels, model.u, max_iterations=config.em_iterations
         )
-    else:
-        model.m = {spec.name: list(scoring._START_M[spec.kind]) for spec in config.fields}
-        share = 0.01
-    # The prior is the share of matches among blocked candidates: it is what a scored pair is
-    # (in batch and in real time alike, a pair is scored only once blocking proposed it).
+        iterations += ran
+        matches = share * len(session)
+        for spec in config.fields:
+            if spec.name not in excluded:
+                sums[spec.name] += matches * np.asarray(m[spec.name])
+                totals[spec.name] += matches
+    for spec in config.fields:
+        if totals[spec.name] > 0:
+            model.m[spec.name] = (sums[spec.name] / totals[spec.name]).tolist()
+        else:
+            model.m[spec.name] = list(scoring._START_M[spec.kind])
+    model.em_iterations = iterations
+    # The prior: expected matches (EM on the blocked candidates, m and u now fixed) over all
+    # the pairs of the batch. Real-time scoring keeps it; retrain as the customer base grows.
+    count = max(len(comparer.records), 2)
+    all_pairs = count * (count - 1) / 2
+    matches = max(count / 100, 1.0)
+    if len(pairs):
+        levels, _ = comparer.compare(pairs.left, pairs.right)
+        matches = max(
+            scoring.match_share(config.fields, levels, model.m, model.u) * len(pairs), 1.0
+        )
+    share = min(matches / all_pairs, 0.5)
     model.prior_weight = math.log2(share / (1 - share))
     return model
 
@@ -234,7 +295,7 @@ class _Scored:
 
 def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Scored:
     levels, swapped = comparer.compare(left, right)
-    weights = model.weights(comparer, left, right, levels)
+    weights = model.weights(comparer, left, right, levels, swapped)
     totals = weights.sum(axis=1)
     probabilities = np.asarray(model.probability(totals))
     contradicted = np.zeros(len(left), dtype=bool)
@@ -255,6 +316,17 @@ def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Score
         contradicted &= ~vouched
         conflicting &= ~vouched
     return _Scored(levels, weights, totals, probabilities, swapped, contradicted, conflicting)
+
+
+def _rest_of_evidence(model, scored: _Scored, row: int, strong) -> float:
+    """The score without the field that carries the strong identifier itself."""
+    total = float(scored.totals[row])
+    if strong is None:
+        return total
+    for column, spec in enumerate(model.fields):
+        if spec.name == strong[0]:
+            return total - float(scored.weights[row, column])
+    return total
 
 
 def _personal_agreement(comparer: Comparer, levels: np.ndarray, personal_fields) -> np.ndarray:
@@ -287,13 +359,19 @@ def _evidence(model, comparer, scored: _Scored, row: int, left: int, right: int)
 
 
 def _decide(
-    config: MatchConfig, weight: float, contradicted: bool, strong: tuple[str, str] | None
+    config: MatchConfig,
+    probability: float,
+    contradicted: bool,
+    strong: tuple[str, str] | None,
+    rest: float = 0.0,
 ) -> tuple[str, str]:
+    if strong is not None and rest < config.strong_veto:
+        contradicted = True
     if strong is not None and not contradicted:
         return LINK, "strong"
-    if weight >= config.link_threshold and not contradicted:
+    if probability >= config.link_threshold and not contradicted:
         return LINK, "probabilistic"
-    if weight >= config.review_threshold or (strong is not None and contradicted):
+    if probability >= config.review_threshold or (strong is not None and contradicted):
         return REVIEW, "probabilistic"
     return NEW, "probabilistic"
 
@@ -335,9 +413,10 @@ def resolve_batch(
         probability = float(scored.probabilities[row])
         weight = float(scored.totals[row])
         strong = strong_lookup.get((a, b))
-        if strong is None and weight < config.review_threshold:
+        if strong is None and probability < config.review_threshold:
             continue
-        action, rule = _decide(config, weight, bool(scored.contradicted[row]), strong)
+        rest = _rest_of_evidence(model, scored, row, strong)
+        action, rule = _decide(config, probability, bool(scored.contradicted[row]), strong, rest)
         if action == NEW:
             continue
         evidence = _evidence(model, comparer, scored, row, a, b)
@@ -488,8 +567,8 @@ def score_against(
         ]
         strong = shared[0] if shared else None
         probability = float(scored.probabilities[row])
-        weight = float(scored.totals[row])
-        action, rule = _decide(config, weight, bool(scored.contradicted[row]), strong)
+        rest = _rest_of_evidence(model, scored, row, strong)
+        action, rule = _decide(config, probability, bool(scored.contradicted[row]), strong, rest)
         evidence = _evidence(model, comparer, scored, row, 0, row + 1)
         if strong is not None:
             evidence["identifier"] = {"kind": strong[0], "value": strong[1]}

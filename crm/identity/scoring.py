@@ -28,7 +28,7 @@ EXACT = 1
 
 # Level names per kind of comparison; index 0 is always "missing" (weight 0, ignored by EM).
 LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("missing", "exact", "close", "fuzzy", "initial", "different"),
+    "name": ("missing", "exact", "close", "fuzzy", "alias", "initial", "different"),
     "date": ("missing", "exact", "one_edit", "same_year", "different"),
     "email": ("missing", "exact", "close", "different"),
     "phone": ("missing", "exact", "close", "different"),
@@ -39,7 +39,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 
 # Starting m for EM: agreement is likely among matches, disagreement rare.
 _START_M = {
-    "name": (0.0, 0.85, 0.06, 0.03, 0.02, 0.04),
+    "name": (0.0, 0.85, 0.06, 0.03, 0.01, 0.02, 0.03),
     "date": (0.0, 0.9, 0.05, 0.02, 0.03),
     "email": (0.0, 0.9, 0.05, 0.05),
     "phone": (0.0, 0.9, 0.05, 0.05),
@@ -48,6 +48,9 @@ _START_M = {
     "place": (0.0, 0.9, 0.05, 0.05),
 }
 PROBABILITY_FLOOR = 1e-6
+# Among one person's records any level stays possible (people move, clerks mistype): an m
+# below this would let one field veto everything else.
+M_FLOOR = 0.002
 
 
 @dataclass(slots=True)
@@ -112,18 +115,44 @@ def is_initial(name: str) -> bool:
     return len(name.rstrip(".")) == 1
 
 
+# Common Italian short forms of first names, as people give them on social pages or the phone.
+NICKNAMES = {
+    "beppe": "giuseppe", "peppe": "giuseppe", "pino": "giuseppe", "peppino": "giuseppe",
+    "gianni": "giovanni", "nanni": "giovanni", "vanni": "giovanni", "ciccio": "francesco",
+    "franco": "francesco", "checco": "francesco", "cecco": "francesco", "toto": "salvatore",
+    "turi": "salvatore", "sandro": "alessandro", "ale": "alessandro", "alex": "alessandro",
+    "sandra": "alessandra", "fede": "federico", "gigi": "luigi", "nino": "antonino",
+    "tonino": "antonio", "totonno": "antonio", "enzo": "vincenzo", "vince": "vincenzo",
+    "mimmo": "domenico", "memo": "domenico", "pippo": "filippo", "lele": "emanuele",
+    "manu": "emanuela", "betta": "elisabetta", "elisa": "elisabetta", "lisa": "elisabetta",
+    "bea": "beatrice", "fra": "francesca", "franci": "francesca", "vale": "valentina",
+    "giuly": "giulia", "titti": "concetta", "tina": "concetta", "pina": "giuseppina",
+    "peppina": "giuseppina", "nina": "caterina", "rina": "caterina", "ste": "stefano",
+    "teo": "matteo", "max": "massimiliano", "ricky": "riccardo", "rino": "salvatore",
+    "dani": "daniele", "robi": "roberto", "chicca": "federica", "simo": "simone",
+    "tommy": "tommaso", "maso": "tommaso", "lollo": "lorenzo", "enri": "enrico",
+    "paoletta": "paola", "giusy": "giuseppina", "rosi": "rosa", "mary": "maria",
+}  # fmt: skip
+
+
+def _formal(name: str) -> str:
+    return NICKNAMES.get(name, name)
+
+
 def _compare_name(a: str, b: str) -> int:
     if is_initial(a) or is_initial(b):
-        return 4 if a[0] == b[0] else 5
+        return 5 if a[0] == b[0] else 6
     if a.replace(" ", "").replace("-", "") == b.replace(" ", "").replace("-", ""):
         return 2
     similarity = JaroWinkler.similarity(a, b)
-    if similarity >= 0.92:
+    if similarity >= 0.94:
         return 2
     tokens_a, tokens_b = set(a.split()), set(b.split())
     if tokens_a <= tokens_b or tokens_b <= tokens_a or similarity >= 0.85:
         return 3
-    return 5
+    if _formal(a) == _formal(b):
+        return 4
+    return 6
 
 
 def _compare_date(a: str, b: str) -> int:
@@ -140,8 +169,10 @@ def _compare_date(a: str, b: str) -> int:
 def _compare_email(a: str, b: str) -> int:
     local_a, _, domain_a = a.partition("@")
     local_b, _, domain_b = b.partition("@")
-    if local_a == local_b or OSA.distance(a, b) <= 2:
-        return 2  # same mailbox name at another provider, or a typo
+    # A typo, or the same mailbox at a mistyped provider ("gmial.com"). The same mailbox name
+    # at another provider is not evidence: "paolacosta@" is every Paola Costa's first choice.
+    if OSA.distance(a, b) <= 2 or (local_a == local_b and OSA.distance(domain_a, domain_b) <= 2):
+        return 2
     return 3
 
 
@@ -313,7 +344,7 @@ class Comparer:
 
 def _name_badness(levels: np.ndarray) -> np.ndarray:
     # missing counts as bad as "different", so a swap is only taken on real agreement
-    badness = np.array([5, 0, 1, 2, 3, 5], dtype=np.int8)
+    badness = np.array([6, 0, 1, 2, 3, 4, 6], dtype=np.int8)
     return badness[levels]
 
 
@@ -330,6 +361,9 @@ class FellegiSunterModel:
     term_frequencies: dict[str, dict[str, float]] = field(default_factory=dict)
     default_frequency: dict[str, float] = field(default_factory=dict)
     prior_weight: float = 0.0
+    # Fields that describe one thing (the home address): their agreements count once, the
+    # strongest, since a household shares street, postcode and city all together.
+    groups: tuple[tuple[str, ...], ...] = (("street", "postcode", "city"),)
     hub_values: list[tuple[str, str]] = field(default_factory=list)
     em_iterations: int = 0
 
@@ -337,14 +371,19 @@ class FellegiSunterModel:
         return LEVELS[spec.kind]
 
     def weight_table(self, spec: FieldSpec) -> np.ndarray:
-        m = np.asarray(self.m[spec.name], dtype=float)
+        m = np.maximum(np.asarray(self.m[spec.name], dtype=float), M_FLOOR)
         u = np.asarray(self.u[spec.name], dtype=float)
         weights = np.log2(np.maximum(m, PROBABILITY_FLOOR) / np.maximum(u, PROBABILITY_FLOOR))
         weights[MISSING] = 0.0
         return weights
 
     def weights(
-        self, comparer: Comparer, left: np.ndarray, right: np.ndarray, levels: np.ndarray
+        self,
+        comparer: Comparer,
+        left: np.ndarray,
+        right: np.ndarray,
+        levels: np.ndarray,
+        swapped: np.ndarray | None = None,
     ) -> np.ndarray:
         """Per pair and field, the weight log2(m/u) of the level, term-frequency adjusted."""
         weights = np.zeros(levels.shape, dtype=float)
@@ -354,13 +393,33 @@ class FellegiSunterModel:
             if spec.term_frequency and spec.name in self.term_frequencies:
                 exact = np.flatnonzero(levels[:, column] == EXACT)
                 if len(exact):
-                    frequency = self._frequencies(comparer, spec)
                     codes = comparer.codes(spec.name)[np.asarray(left)[exact]]
-                    # a crossed (swapped) name has no code in this field: use the other side's
-                    fallback = comparer.codes(_other_name(spec.name))[np.asarray(left)[exact]]
-                    codes = np.where(codes >= 0, codes, fallback)
-                    m_exact = max(self.m[spec.name][EXACT], PROBABILITY_FLOOR)
-                    weights[exact, column] = np.log2(m_exact / frequency[codes])
+                    frequency = self._frequencies(comparer, spec)[codes]
+                    if swapped is not None and spec.name in _CROSSED:
+                        # which side was swapped is unknown: weigh a crossed name by its more
+                        # common use ("Gabriele" is a rare surname but a common first name)
+                        crossed = swapped[exact]
+                        if crossed.any():
+                            other = other_spec(self, _CROSSED[spec.name])
+                            other_frequency = self._frequencies(comparer, other)[codes]
+                            frequency = np.where(
+                                crossed, np.maximum(frequency, other_frequency), frequency
+                            )
+                    m_exact = max(self.m[spec.name][EXACT], M_FLOOR)
+                    weights[exact, column] = np.log2(m_exact / frequency)
+        names = [spec.name for spec in self.fields]
+        for group in self.groups:
+            columns = [names.index(name) for name in group if name in names]
+            if len(columns) < 2:
+                continue
+            block = weights[:, columns]
+            positive = np.clip(block, 0, None)
+            strongest = positive.max(axis=1, keepdims=True)
+            # keep the strongest agreement whole and a tenth of the others
+            block = np.where(block > 0, 0.1 * positive, block)
+            rows = np.flatnonzero(strongest[:, 0] > 0)
+            block[rows, positive[rows].argmax(axis=1)] = strongest[rows, 0]
+            weights[:, columns] = block
         return weights
 
     def _frequencies(self, comparer: Comparer, spec: FieldSpec) -> np.ndarray:
@@ -385,6 +444,7 @@ class FellegiSunterModel:
             "term_frequencies": self.term_frequencies,
             "default_frequency": self.default_frequency,
             "prior_weight": self.prior_weight,
+            "groups": [list(group) for group in self.groups],
             "hub_values": [list(pair) for pair in self.hub_values],
             "em_iterations": self.em_iterations,
         }
@@ -398,6 +458,7 @@ class FellegiSunterModel:
             term_frequencies=data["term_frequencies"],
             default_frequency=data["default_frequency"],
             prior_weight=data["prior_weight"],
+            groups=tuple(tuple(group) for group in data.get("groups", ())),
             hub_values=[tuple(pair) for pair in data["hub_values"]],
             em_iterations=data.get("em_iterations", 0),
         )
@@ -410,8 +471,11 @@ class FellegiSunterModel:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def _other_name(field_name: str) -> str:
-    return {"first_name": "last_name", "last_name": "first_name"}.get(field_name, field_name)
+_CROSSED = {"first_name": "last_name", "last_name": "first_name"}
+
+
+def other_spec(model: FellegiSunterModel, name: str) -> FieldSpec:
+    return next(spec for spec in model.fields if spec.name == name)
 
 
 # --- training ---------------------------------------------------------------------------------
@@ -449,6 +513,30 @@ def estimate_u(
         counts[1:] += 0.5
         u[spec.name] = (counts / counts.sum()).tolist()
     return u
+
+
+def match_share(
+    fields: tuple[FieldSpec, ...],
+    levels: np.ndarray,
+    m: dict[str, list[float]],
+    u: dict[str, list[float]],
+    iterations: int = 30,
+) -> float:
+    """The share of matches among these pairs, by EM on the prior alone (m and u fixed)."""
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    log_ratio = np.zeros(len(patterns))
+    for column, spec in enumerate(fields):
+        m_column = np.maximum(np.asarray(m[spec.name], dtype=float), PROBABILITY_FLOOR)
+        u_column = np.maximum(np.asarray(u[spec.name], dtype=float), PROBABILITY_FLOOR)
+        ratio = np.log(m_column / u_column)
+        ratio[MISSING] = 0.0
+        log_ratio += ratio[patterns[:, column]]
+    share = 0.1
+    for _ in range(iterations):
+        prior = math.log(share / (1 - share))
+        posterior = 1.0 / (1.0 + np.exp(np.clip(-(log_ratio + prior), -700, 700)))
+        share = min(max(float((posterior * counts).sum() / counts.sum()), 1e-9), 1 - 1e-9)
+    return share
 
 
 def train_em(
