@@ -199,6 +199,20 @@ def test_an_unmerge_takes_rows_back_from_wherever_they_are_now(store):
     assert second.status == Customer.Status.ACTIVE
 
 
+@pytest.mark.parametrize("first_undone", ["earlier", "later"])
+def test_undoing_chained_merges_in_either_order_gives_everyone_their_rows_back(store, first_undone):
+    people = [person(store, first_name=name) for name in ("Anna", "Bruno", "Carla")]
+    before = [holdings(customer) for customer in people]
+    earlier = merge.merge_customers(survivor=people[0], other=people[1])
+    later = merge.merge_customers(survivor=people[2], other=people[0])
+
+    for event in (earlier, later) if first_undone == "earlier" else (later, earlier):
+        merge.unmerge(event=MergeEvent.objects.get(pk=event.pk))
+
+    assert [holdings(customer) for customer in people] == before
+    assert set(Customer.objects.values_list("status", flat=True)) == {Customer.Status.ACTIVE}
+
+
 def test_customers_merged_earlier_point_at_the_newest_survivor_and_back_on_unmerge(store):
     first = person(store, first_name="Anna")
     second = person(store, first_name="Bruno")
