@@ -188,10 +188,8 @@ def run_splink(dataset: str, rows: list[dict]) -> list[str]:
 def main(tool: str, dataset: str) -> dict:
     rows, truth = load(dataset)
     started = time.perf_counter()
-    if tool == "bottega":
-        clusters = run_bottega(dataset, rows)
-    else:
-        clusters = run_splink(dataset, rows)
+    run = run_bottega if tool == "bottega" else run_splink
+    clusters = run(dataset, rows)
     seconds = time.perf_counter() - started
     predicted = {row["unique_id"]: cluster for row, cluster in zip(rows, clusters, strict=True)}
     precision, recall, f1, predicted_pairs, true_pairs, correct = pairwise_score(predicted, truth)

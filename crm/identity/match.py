@@ -411,7 +411,6 @@ def resolve_batch(
     edges: list[tuple[int, float, int, int]] = []
     for row, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         probability = float(scored.probabilities[row])
-        weight = float(scored.totals[row])
         strong = strong_lookup.get((a, b))
         if strong is None and probability < config.review_threshold:
             continue
