@@ -88,8 +88,9 @@ def resolve_records(
     """Link every record without a customer to one (existing or new), recompute the golden
     records of all customers the records belong to, and count what happened.
 
-    The records must be saved. Runs in the caller's transaction (or its own); creates
-    customers, hub identifiers and review candidates; never moves a record already linked.
+    Records not saved yet are inserted once their customer is known (one INSERT each, no
+    UPDATE after). Runs in the caller's transaction (or its own); creates customers, hub
+    identifiers and review candidates; never moves a record already linked.
     """
     with transaction.atomic():
         return _resolve(records, batch)
@@ -99,62 +100,64 @@ def _resolve(records: list[SourceRecord], batch: ImportBatch | None) -> Resoluti
     counts = ResolutionCounts()
     unresolved = [record for record in records if record.customer_id is None]
     index = _IdentifierIndex.load(unresolved)
-    group_of: dict[int, int] = {}  # position in unresolved → new-customer group
-    linked: dict[int, Decision] = {}
-    pending: list[int] = []
+    # Each record either joins an owner by a strong identifier (a customer, or a new customer
+    # founded earlier in this batch) or founds a new one, in file order, so that later rows of
+    # the same person find it.
+    joined: dict[int, tuple[Owner, Decision]] = {}
+    founders: dict[int, int] = {}  # group → position of its first record
     for position, record in enumerate(unresolved):
         decision = index.strong_decision(record)
         if decision is None:
-            pending.append(position)
-            continue
-        owner, decision = decision
-        if owner[0] == "group":
-            group_of[position] = owner[1]
+            founders[index.new_group(record)] = position
         else:
-            linked[position] = decision
-        index.add(owner, record)
-    if pending:
-        engine = decide_without_strong_identifier(
-            records=[unresolved[position] for position in pending]
-        )
-        for position, decision in zip(pending, engine, strict=True):
-            if decision.action == LINK:
-                linked[position] = decision
-            else:
-                group_of[position] = index.new_group(unresolved[position])
-                if decision.action == REVIEW:
-                    linked[position] = decision  # remembered for the review queue below
-
-    first_seen: dict[int, object] = {}
-    for position, group in group_of.items():
-        record = unresolved[position]
-        moment = record.seen_at or record.created_at
-        first_seen[group] = min(moment, first_seen.get(group, moment))
-    groups = sorted(first_seen)
+            joined[position] = decision
+            index.add(decision[0], record)
+    # A new person the strong identifiers did not know may still be an existing customer:
+    # the probabilistic seam decides for the first record of each new group.
+    groups = list(founders)
+    engine = decide_without_strong_identifier(
+        records=[unresolved[founders[group]] for group in groups]
+    )
+    engine_decision = dict(zip(groups, engine, strict=True))
+    linked_group = {
+        group: decision.customer_id
+        for group, decision in engine_decision.items()
+        if decision.action == LINK
+    }
+    to_create = [group for group in groups if group not in linked_group]
+    first_seen = {}
+    for group in to_create:
+        record = unresolved[founders[group]]
+        first_seen[group] = record.seen_at or record.created_at
+    for position, (owner, _) in joined.items():
+        if owner[0] == "group" and owner[1] in first_seen:
+            record = unresolved[position]
+            first_seen[owner[1]] = min(first_seen[owner[1]], record.seen_at or record.created_at)
     created = Customer.objects.bulk_create(
-        [Customer(created_at=first_seen[group]) for group in groups]
+        [Customer(created_at=first_seen[group]) for group in to_create]
     )
     customer_of_group = {
-        group: customer.pk for group, customer in zip(groups, created, strict=True)
+        group: customer.pk for group, customer in zip(to_create, created, strict=True)
     }
+    customer_of_group.update(linked_group)
+
     now = timezone.now()
     candidates = []
+    founder_positions = {position: group for group, position in founders.items()}
     for position, record in enumerate(unresolved):
-        decision = linked.get(position)
-        if position in group_of:
-            record.customer_id = customer_of_group[group_of[position]]
-            group_decision = index.group_decisions.get(position)
-            if group_decision is not None:  # joined a customer made earlier in this batch
-                record.match_rule = group_decision.rule
-                record.match_score = group_decision.score
-                record.match_evidence = group_decision.evidence
+        if position in founder_positions:
+            group = founder_positions[position]
+            decision = engine_decision[group]
+            record.customer_id = customer_of_group[group]
+            if decision.action == LINK:
+                record.match_rule = SourceRecord.MatchRule.PROBABILISTIC
                 counts.linked += 1
             else:
                 record.match_rule = SourceRecord.MatchRule.NEW
-                record.match_score = decision.score if decision else None
-                record.match_evidence = decision.evidence if decision else {}
                 counts.new += 1
-            if decision is not None and decision.action == REVIEW:
+            record.match_score = decision.score
+            record.match_evidence = decision.evidence
+            if decision.action == REVIEW:
                 counts.review += 1
                 candidates.append(
                     MatchCandidate(
@@ -165,21 +168,38 @@ def _resolve(records: list[SourceRecord], batch: ImportBatch | None) -> Resoluti
                     )
                 )
         else:
-            record.customer_id = decision.customer_id
+            owner, decision = joined[position]
+            record.customer_id = owner[1] if owner[0] == "customer" else customer_of_group[owner[1]]
             record.match_rule = decision.rule
             record.match_score = decision.score
             record.match_evidence = decision.evidence
             counts.linked += 1
         record.linked_at = now
-    SourceRecord.objects.bulk_update(
-        unresolved, ["customer", "match_rule", "match_score", "match_evidence", "linked_at"]
-    )
+    # New records are inserted once their customer is known: one INSERT, no UPDATE after.
+    to_insert = [record for record in unresolved if record.pk is None]
+    to_update = [record for record in unresolved if record.pk is not None]
+    SourceRecord.objects.bulk_create(to_insert, batch_size=1000)
+    if to_insert and to_insert[0].pk is None:  # a database that does not return ids
+        _read_back_pks(to_insert)
+    if to_update:
+        SourceRecord.objects.bulk_update(
+            to_update, ["customer", "match_rule", "match_score", "match_evidence", "linked_at"]
+        )
     if candidates:
         MatchCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
     index.save_hubs()
     touched = Customer.objects.filter(pk__in={record.customer_id for record in records})
     survivorship.recompute_golden_records(customers=list(touched))
     return counts
+
+
+def _read_back_pks(records: list[SourceRecord]) -> None:
+    by_key = {(record.source_id, record.external_id): record for record in records}
+    for pk, source_pk, external_id in SourceRecord.objects.filter(
+        external_id__in=[record.external_id for record in records]
+    ).values_list("pk", "source_id", "external_id"):
+        if (source_pk, external_id) in by_key:
+            by_key[(source_pk, external_id)].pk = pk
 
 
 def decide_without_strong_identifier(*, records: list[SourceRecord]) -> list[Decision]:
@@ -248,16 +268,12 @@ class _IdentifierIndex:
         self.new_hubs: dict[tuple[str, str], int] = {}
         self.phone_kinds: dict[str, str] = {}
         self.groups = 0
-        self.group_decisions: dict[int, Decision] = {}
-        self._position = -1
-        self._positions: dict[int, int] = {}
 
     @classmethod
     def load(cls, records: list[SourceRecord]) -> "_IdentifierIndex":
         index = cls()
         wanted: dict[str, set[str]] = defaultdict(set)
         for record in records:
-            index._positions[id(record)] = len(index._positions)
             kind = index.phone_kind(record.phone)
             for identifier_kind, value in _values(record, kind):
                 wanted[identifier_kind].add(value)
@@ -360,8 +376,6 @@ class _IdentifierIndex:
             score=1.0,
             evidence=evidence,
         )
-        if owner[0] == "group":
-            self.group_decisions[self._positions[id(record)]] = decision
         return owner, decision
 
     def new_group(self, record: SourceRecord) -> int:

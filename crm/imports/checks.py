@@ -116,7 +116,8 @@ def _check_text(file_name: str, sample: bytes, fmt: str) -> None:
             is_object = isinstance(json.loads(first), dict)
         except ValueError:
             # A first line longer than the sample is cut short: only a complete one can fail.
-            is_object = len(first) >= len(text) - 2
+            is_cut_short = len(sample) == _SAMPLE_BYTES and "\n" not in text
+            is_object = is_cut_short
         if not is_object:
             raise ValidationError(
                 f"“{file_name}” is not JSON Lines: each line must be one JSON object, "

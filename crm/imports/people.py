@@ -45,19 +45,11 @@ def load_people(*, batch: ImportBatch, rows: list[PersonRow], outcome: Outcome) 
         record.import_batch = batch
         record.row_number = row.number
         to_consent.append((record, row))
-    SourceRecord.objects.bulk_create(created)
     if changed:
         SourceRecord.objects.bulk_update(
-            changed, [*RECORD_FIELDS, "raw", "import_batch", "row_number"]
+            changed, [*RECORD_FIELDS, "raw", "import_batch", "row_number"], batch_size=500
         )
-    if created and created[0].pk is None:  # a database that does not return ids from inserts
-        pks = dict(
-            SourceRecord.objects.filter(
-                source=batch.source, external_id__in=[record.external_id for record in created]
-            ).values_list("external_id", "pk")
-        )
-        for record in created:
-            record.pk = pks[record.external_id]
+    # New records are inserted by the resolver, once it knows their customer.
     counts = resolve.resolve_records(records=created + changed, batch=batch)
     outcome.customers_created += counts.new
     outcome.records_linked += counts.linked

@@ -218,7 +218,8 @@ def _xlsx_rows(path: Path, start: int) -> Iterator[Row]:
 def _jsonl_header(path: Path) -> list[str]:
     names: dict[str, None] = {}
     for row in itertools.islice(_jsonl_rows(path, 0), JSONL_HEADER_SAMPLE):
-        names.update(dict.fromkeys(row.values))
+        if not row.error:
+            names.update(dict.fromkeys(row.values))
     return list(names)
 
 
