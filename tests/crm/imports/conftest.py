@@ -56,9 +56,7 @@ def person(external_id: str, **values) -> dict:
 
 
 def run(path: Path, *, source: str = "pos", kind: str = "people", **options) -> ImportBatch:
-    batch = pipeline.create_import(
-        source=factories.source(source), kind=kind, path=path, **options
-    )
+    batch = pipeline.create_import(source=factories.source(source), kind=kind, path=path, **options)
     pipeline.run_import(batch=batch)
     batch.refresh_from_db()
     return batch

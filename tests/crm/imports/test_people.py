@@ -173,7 +173,7 @@ def test_a_dry_run_reports_counts_and_writes_nothing(tmp_path):
 def test_rejected_rows_download_with_formulas_neutralized(tmp_path):
     from crm.imports import reports
 
-    rows = [person("", first_name="=HYPERLINK(\"http://x\")", last_name="@SUM(A1)")]
+    rows = [person("", first_name='=HYPERLINK("http://x")', last_name="@SUM(A1)")]
     batch = run(write_csv(tmp_path / "people.csv", PEOPLE_HEADER, rows))
 
     text = "".join(reports.rejected_rows_csv(batch=batch))
@@ -182,4 +182,3 @@ def test_rejected_rows_download_with_formulas_neutralized(tmp_path):
     assert "'=HYPERLINK" in text
     assert "'@SUM(A1)" in text
     assert ",=" not in text
-
