@@ -52,7 +52,7 @@ DEFAULT_TIME_BUDGET = timedelta(minutes=20)
 DEFAULT_STALL_AFTER = timedelta(minutes=10)
 
 
-def batch_rows() -> int:
+def default_batch_rows() -> int:
     return int(getattr(settings, "BOTTEGA_IMPORT_BATCH_ROWS", DEFAULT_BATCH_ROWS))
 
 
@@ -115,13 +115,15 @@ def create_import(
     mapping: dict | None = None,
     encoding: str = "",
     created_by=None,
+    batch_rows: int | None = None,
 ) -> ImportBatch:
     """Check the file and register it as an import waiting to run; the file is copied under
     MEDIA_ROOT, so the import can run (and resume) on any worker.
 
     Raises ValidationError when the file is refused, and AlreadyImported when the same file was
     imported before (a failed import of it is set to resume from its checkpoint instead, and
-    returned).
+    returned). ``batch_rows`` (by default ``settings.BOTTEGA_IMPORT_BATCH_ROWS``) is how many
+    rows each transaction loads; it is kept on the import, so every worker uses the same.
     """
     file_name = file_name or path.name
     prepared = _prepare(
@@ -138,7 +140,11 @@ def create_import(
         file_name=file_name[:255],
         content_hash=prepared.content_hash,
         size_bytes=prepared.size,
-        column_mapping={"columns": prepared.columns, "read": prepared.options.as_dict()},
+        column_mapping={
+            "columns": prepared.columns,
+            "read": prepared.options.as_dict(),
+            "batch_rows": batch_rows or default_batch_rows(),
+        },
         created_by=created_by,
     )
     with path.open("rb") as handle:
@@ -208,7 +214,8 @@ def run_import(
         path, options = file_path(batch), read_options(batch)
         columns = batch.column_mapping["columns"]
         rows = readers.read_rows(path, options, start=batch.checkpoint)
-        for chunk in _chunks(rows, batch_rows(), _group_key(batch.kind, columns)):
+        size = batch.column_mapping.get("batch_rows") or default_batch_rows()
+        for chunk in _chunks(rows, size, _group_key(batch.kind, columns)):
             start = batch.checkpoint
             if not process_rows(batch=batch, start=start, rows=chunk, end=chunk[-1].index + 1):
                 batch.refresh_from_db()
@@ -409,7 +416,7 @@ def resume_stalled_imports(*, older_than: timedelta | None = None) -> list[int]:
     """Re-enqueue every import that is not finished and whose heartbeat is older than
     ``older_than``: its worker died. Each is claimed by moving its heartbeat to now, so the next
     sweep leaves it alone unless it stalls again. Returns the ids re-enqueued."""
-    cutoff = timezone.now() - (older_than or stall_after())
+    cutoff = timezone.now() - (stall_after() if older_than is None else older_than)
     stalled = (
         ImportBatch.objects.filter(is_dry_run=False)
         .exclude(status__in=FINISHED)

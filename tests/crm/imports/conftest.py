@@ -26,9 +26,10 @@ INTERACTIONS_HEADER = [
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def media_root(request, settings, tmp_path):
     settings.BOTTEGA_IMPORT_BATCH_ROWS = 4
+    if request.node.get_closest_marker("worker") is None:  # a worker process reads the real one
+        settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def write_csv(
