@@ -4,6 +4,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from crm.imports import formats
 from crm.models import ImportBatch
 from stores.spreadsheets import escape_formula
 
@@ -14,7 +15,11 @@ def rejected_rows_csv(*, batch: ImportBatch) -> Iterator[str]:
     for two reasons appears twice. Every cell that a spreadsheet would run as a formula (it
     starts with = + - @, a tab or a carriage return) gets a leading apostrophe."""
     rejected = batch.rejected_rows.order_by("row_number", "pk")
-    columns: dict[str, None] = {}
+    # The file's own column order when known (PostgreSQL's jsonb does not keep key order).
+    mapped = (batch.column_mapping or {}).get("columns", {})
+    columns: dict[str, None] = dict.fromkeys(
+        sorted(mapped, key=lambda c: formats.COLUMNS[batch.kind].index(mapped[c]))
+    )
     for raw in rejected.values_list("raw", flat=True).iterator(chunk_size=2000):
         columns.update(dict.fromkeys(raw))
     buffer = io.StringIO()
