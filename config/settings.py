@@ -120,8 +120,8 @@ LOGIN_REDIRECT_URL = "crm:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Language and time --------------------------------------------------------------------
-LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
-LANGUAGES = [("en", "English"), ("it", "Italiano")]
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-gb")
+LANGUAGES = [("en-gb", "English"), ("it", "Italiano")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
