@@ -41,7 +41,7 @@ def load(dataset: str):
 
 
 def run_bottega(dataset: str, rows: list[dict]) -> list[str]:
-    from crm.identity import match
+    from crm.identity import blocking, match
     from crm.identity.scoring import FieldSpec, PersonRecord
 
     if dataset.startswith("febrl"):
@@ -58,6 +58,7 @@ def run_bottega(dataset: str, rows: list[dict]) -> list[str]:
         )
         config = match.MatchConfig(
             fields=fields,
+            blocking_rules=blocking.DEFAULT_RULES + blocking.LOOSE_RULES,
             blocking_identifiers=("soc_sec_id",),
             personal_fields=("soc_sec_id",),
             link_only=dataset == "febrl4",

@@ -64,9 +64,9 @@ def _last_name_and_year(record: PersonRecord) -> str | None:
     return f"{code}|{year}" if code and year else None
 
 
-def _postcode_and_initial(record: PersonRecord) -> str | None:
-    postcode, first = clean(record.postcode), clean(record.first_name)
-    return f"{postcode}|{first[0]}" if postcode and first else None
+def _postcode_and_first_name(record: PersonRecord) -> str | None:
+    postcode, first = clean(record.postcode), phonetic(_full_name(record.first_name))
+    return f"{postcode}|{first}" if postcode and first else None
 
 
 def _birth_date_and_initial(record: PersonRecord) -> str | None:
@@ -85,24 +85,25 @@ def _phone_end(record: PersonRecord) -> str | None:
 
 
 def _names_either_order(record: PersonRecord) -> str | None:
-    first, last = phonetic(_full_name(record.first_name)), phonetic(_full_name(record.last_name))
+    first, last = _full_name(record.first_name), _full_name(record.last_name)
     return "|".join(sorted((first, last))) if first and last else None
 
 
 def _name_prefixes_and_place(record: PersonRecord) -> str | None:
     first, last = _full_name(record.first_name), _full_name(record.last_name)
     place = clean(record.city) or clean(record.postcode)[:3]
-    if len(first) < 2 or len(last) < 2 or not place:
+    if len(first) < 3 or len(last) < 3 or not place:
         return None
-    return f"{last[:2]}|{first[:2]}|{place}"
+    return f"{last[:3]}|{first[:3]}|{place}"
 
 
 def _street_and_postcode(record: PersonRecord) -> str | None:
     words = [w for w in clean(record.street).replace(",", " ").split() if w.isalpha()]
     postcode = clean(record.postcode) or clean(record.city)
-    if not words or not postcode:
+    first = clean(record.first_name)
+    if not words or not postcode or not first:
         return None
-    return f"{max(words, key=len)}|{postcode}"
+    return f"{max(words, key=len)}|{postcode}|{first[0]}"
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,32 @@ class BlockingRule:
 
 DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("last_name_phonetic+birth_year", _last_name_and_year),
-    BlockingRule("postcode+first_initial", _postcode_and_initial),
+    BlockingRule("postcode+first_name_phonetic", _postcode_and_first_name),
     BlockingRule("birth_date+first_initial", _birth_date_and_initial),
     BlockingRule("email_mailbox", _email_mailbox, identifier="email"),
     BlockingRule("phone_last_digits", _phone_end, identifier="phone"),
     BlockingRule("names_either_order", _names_either_order),
     BlockingRule("name_prefixes+place", _name_prefixes_and_place),
-    BlockingRule("street_word+postcode", _street_and_postcode),
+    BlockingRule("street_word+postcode+first_initial", _street_and_postcode),
+)
+
+
+def _names_sound_either_order(record: PersonRecord) -> str | None:
+    first, last = phonetic(_full_name(record.first_name)), phonetic(_full_name(record.last_name))
+    return "|".join(sorted((first, last))) if first and last else None
+
+
+def _street_word_and_postcode(record: PersonRecord) -> str | None:
+    words = [w for w in clean(record.street).replace(",", " ").split() if w.isalpha()]
+    postcode = clean(record.postcode) or clean(record.city)
+    return f"{max(words, key=len)}|{postcode}" if words and postcode else None
+
+
+# Looser keys, for batches small enough to afford them (tens of thousands of records): they
+# find more typo'd pairs but make ten times the pairs on a large customer base.
+LOOSE_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("names_sound_either_order", _names_sound_either_order),
+    BlockingRule("street_word+postcode", _street_word_and_postcode),
 )
 
 
@@ -159,8 +179,8 @@ def candidate_pairs(
     records: list[PersonRecord],
     rules: tuple[BlockingRule, ...] = DEFAULT_RULES,
     *,
-    max_block_size: int = 60,
-    window: int = 8,
+    max_block_size: int = 40,
+    window: int = 5,
     hub_values: Iterable[tuple[str, str]] = (),
     link_only: bool = False,
 ) -> CandidatePairs:

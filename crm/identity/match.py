@@ -58,16 +58,16 @@ class MatchConfig:
     # Fields that identify one person, not a household (a national id, a tax code): their
     # agreement outweighs a different first name. Empty by default: channels rarely send one.
     personal_fields: tuple[str, ...] = ()
-    # A strong identifier links unless the rest of the evidence is this negative (bits): the same
-    # e-mail with another birth date and another city is a question for a person.
-    strong_veto: float = -4.0
+    # A strong identifier links unless the rest of the evidence is below this (bits): the same
+    # e-mail with another surname, or another birth date and city, is a question for a person.
+    strong_veto: float = 0.0
     strong_kinds: tuple[str, ...] = STRONG_KINDS
     fields: tuple[scoring.FieldSpec, ...] = scoring.DEFAULT_FIELDS
     blocking_rules: tuple[blocking.BlockingRule, ...] = blocking.DEFAULT_RULES
     # extra identifier kinds that also make a block of their own (exact value)
     blocking_identifiers: tuple[str, ...] = ("loyalty_card", "web_account", "app_id")
-    max_block_size: int = 60
-    window: int = 8
+    max_block_size: int = 40
+    window: int = 5
     u_sample_size: int = 100_000
     em_iterations: int = 50
     link_only: bool = False  # pair only records of different sources (two-file linkage)

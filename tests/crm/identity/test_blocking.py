@@ -40,7 +40,7 @@ def test_it_keeps_large_blocks_to_a_window_of_neighbours():
     )
 
     assert len(found) < 300 * 5
-    assert found.stats["postcode+first_initial"]["capped_blocks"] == 1
+    assert found.stats["postcode+first_name_phonetic"]["capped_blocks"] == 1
 
 
 def test_a_hub_value_makes_no_block():
