@@ -102,6 +102,13 @@ def merge_customers(
         snapshot[f"dropped_{key}"] = [_row_as_json(row) for row in duplicates]
         if duplicates:
             model.objects.filter(pk__in=[row.pk for row in duplicates]).delete()
+    # Which record verified which identifier, on both sides: after the merge one identity row
+    # holds a value shared by both, and can remember only one record's verification.
+    snapshot["verified_identities"] = sorted(
+        [kind, value, record]
+        for kind, value, record, _ in survivorship.verified_identities([survivor.pk, other.pk])
+        if record is not None
+    )
     # Customers merged into ``other`` earlier now point at the survivor, so that a merged
     # customer always points at an active one.
     snapshot["repointed_customers"] = sorted(
@@ -166,17 +173,22 @@ def unmerge(
             rows = rows.exclude(pk__in=_already_brought(rows, joining=absorbed.pk))
         moved[key] = _pks(rows)
         model.objects.filter(pk__in=moved[key]).update(customer=absorbed)
+    gone = {
+        key: set(snapshot[key]) - set(_pks(model.objects.filter(pk__in=snapshot[key])))
+        for key, model in DEDUPLICATED.items()
+    }
+    taken_back = _take_back_from_later_merges(event, moved=dict(moved), gone=gone)
     for key, model in DEDUPLICATED.items():
-        moved[f"restored_{key}"] = _restore_dropped(
-            model, key=key, event=event, customer=absorbed, moved=snapshot[key]
-        )
+        dropped = event.snapshot[f"dropped_{key}"] + taken_back[key]
+        moved[f"restored_{key}"] = _restore_rows(model, dropped, customer=absorbed)
 
     absorbed.status, absorbed.merged_into = Customer.Status.ACTIVE, None
     absorbed.save(update_fields=["status", "merged_into", "updated_at"])
     moved["repointed_customers"] = _repoint_merged(snapshot["repointed_customers"])
     moved["from_customers"] = sorted(holders - {absorbed.pk})
     survivorship.recompute_golden_records(
-        customers=[absorbed, *(locked[pk] for pk in moved["from_customers"])]
+        customers=[absorbed, *(locked[pk] for pk in moved["from_customers"])],
+        verified=snapshot.get("verified_identities", []),
     )
     return MergeEvent.objects.create(
         kind=MergeEvent.Kind.UNMERGE,
@@ -308,25 +320,42 @@ def _duplicates_of(model: type[models.Model], *, pks: list[int], customer: Custo
     return [row for row in model.objects.filter(pk__in=pks) if (row.kind, row.value) in held]
 
 
-def _restore_dropped(
-    model: type[models.Model], *, key: str, event: MergeEvent, customer: Customer, moved: list
-) -> list[int]:
-    """Insert again, on ``customer``, the rows ``event`` dropped as duplicates, under their
-    original ids. Rows the event moved that a later merge has since dropped as duplicates are
-    taken back out of that later merge's snapshot and restored too, so they are not lost."""
-    rows = list(event.snapshot[f"dropped_{key}"])
-    gone = set(moved) - set(model.objects.filter(pk__in=moved).values_list("pk", flat=True))
-    if gone:
-        later = MergeEvent.objects.select_for_update(of=("self",)).filter(
-            kind=MergeEvent.Kind.MERGE, pk__gt=event.pk, undone_by__isnull=True
-        )
-        for later_event in later.order_by("pk"):
-            dropped = later_event.snapshot.get(f"dropped_{key}", [])
-            taken = [row for row in dropped if row["id"] in gone]
-            if taken:
-                rows += taken
-                later_event.snapshot[f"dropped_{key}"] = [r for r in dropped if r not in taken]
-                later_event.save(update_fields=["snapshot"])
+def _take_back_from_later_merges(
+    event: MergeEvent, *, moved: dict[str, list[int]], gone: dict[str, set[int]]
+) -> dict[str, list[dict]]:
+    """Rows an unmerge gives back belong to the absorbed customer again, not to the customer a
+    later merge took them from: take them out of the snapshots of later merges not undone, so
+    undoing one of those afterwards does not carry them off again. Rows the event had moved that
+    a later merge dropped as duplicates come out of its snapshot too, to be restored here.
+
+    Reads every later merge not undone; an unmerge is a rare, manual act."""
+    taken: dict[str, list[dict]] = {key: [] for key in gone}
+    later = MergeEvent.objects.select_for_update(of=("self",)).filter(
+        kind=MergeEvent.Kind.MERGE, pk__gt=event.pk, undone_by__isnull=True
+    )
+    given_back = {key: set(pks) for key, pks in moved.items()}
+    for later_event in later.order_by("pk"):
+        snapshot, changed = later_event.snapshot, False
+        for key, pks in given_back.items():
+            remaining = [pk for pk in snapshot.get(key, []) if pk not in pks]
+            if len(remaining) != len(snapshot.get(key, [])):
+                snapshot[key], changed = remaining, True
+        for key, pks in gone.items():
+            dropped = snapshot.get(f"dropped_{key}", [])
+            back = [row for row in dropped if row["id"] in pks]
+            if back:
+                taken[key] += back
+                snapshot[f"dropped_{key}"] = [row for row in dropped if row["id"] not in pks]
+                changed = True
+        if changed:
+            later_event.moved_source_records = snapshot["source_records"]
+            later_event.save(update_fields=["snapshot", "moved_source_records"])
+    return taken
+
+
+def _restore_rows(model: type[models.Model], rows: list[dict], *, customer: Customer) -> list[int]:
+    """Insert again, on ``customer``, rows a merge dropped as duplicates, under their original
+    ids; a value the customer holds again already is not duplicated."""
     held = set(model.objects.filter(customer=customer).values_list("kind", "value"))
     restored = []
     for row in sorted(rows, key=lambda row: row["id"]):
@@ -334,7 +363,7 @@ def _restore_dropped(
         instance.customer = customer
         _forget_vanished_references(instance)
         if (instance.kind, instance.value) in held:
-            continue  # the customer holds this value again already: not duplicated
+            continue
         held.add((instance.kind, instance.value))
         restored.append(instance)
     model.objects.bulk_create(restored)

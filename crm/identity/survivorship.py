@@ -12,6 +12,7 @@ record, whatever order they are read in.
 """
 
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ def record_date(record: SourceRecord) -> dt.datetime:
     return record.seen_at or record.created_at
 
 
+@functools.lru_cache(maxsize=4096)  # parsing is slow, and recomputes see the same numbers
 def is_mobile(phone: str) -> bool:
     """True for a number that is certainly a mobile (E.164 expected; anything else is not)."""
     try:
@@ -175,12 +177,17 @@ def recompute_golden_record(*, customer: Customer) -> Customer:
 
 
 @transaction.atomic
-def recompute_golden_records(*, customers: Iterable[Customer]) -> None:
+def recompute_golden_records(
+    *, customers: Iterable[Customer], verified: Iterable[tuple[str, str, int]] = ()
+) -> None:
     """Recompute several customers at once: what merges, unmerges and detaches call.
 
     Their identities are rebuilt together, so a verified identifier follows its source record
-    to whichever of these customers now holds it. Locks the customer rows in primary-key order.
-    """
+    to whichever of these customers now holds it. ``verified`` adds (kind, value, source record)
+    verifications remembered elsewhere: one identity row holds a value once per customer, so
+    when two records of a customer gave the same verified value, the row remembers only one of
+    them, and a merge's snapshot remembers the rest for its unmerge. Locks the customer rows in
+    primary-key order."""
     by_pk = {customer.pk: customer for customer in customers}
     list(
         Customer.objects.select_for_update().filter(pk__in=list(by_pk)).order_by("pk").values("pk")
@@ -188,7 +195,7 @@ def recompute_golden_records(*, customers: Iterable[Customer]) -> None:
     records_by_customer: dict[int, list[SourceRecord]] = defaultdict(list)
     for record in SourceRecord.objects.filter(customer__in=list(by_pk)).select_related("source"):
         records_by_customer[record.customer_id].append(record)
-    verified = _VerifiedIdentities.of_customers(list(by_pk))
+    verified = _VerifiedIdentities.of_customers(list(by_pk), also=verified)
     for pk in sorted(by_pk):
         records = records_by_customer[pk]
         if records:
@@ -249,14 +256,11 @@ class _VerifiedIdentities:
     by_hand: frozenset[tuple[str, str, int]]  # kind, value, customer
 
     @classmethod
-    def of_customers(cls, customer_pks: list[int]) -> "_VerifiedIdentities":
-        rows = Identity.objects.filter(is_verified=True).filter(
-            Q(customer__in=customer_pks) | Q(source_record__customer__in=customer_pks)
-        )
-        by_record, by_hand = set(), set()
-        for kind, value, record_pk, customer_pk in rows.values_list(
-            "kind", "value", "source_record", "customer"
-        ):
+    def of_customers(
+        cls, customer_pks: list[int], *, also: Iterable[tuple[str, str, int]] = ()
+    ) -> "_VerifiedIdentities":
+        by_record, by_hand = {tuple(fact) for fact in also}, set()
+        for kind, value, record_pk, customer_pk in verified_identities(customer_pks):
             if record_pk is None:
                 by_hand.add((kind, value, customer_pk))
             else:
@@ -271,6 +275,15 @@ class _VerifiedIdentities:
 
     def is_verified(self, kind: str, value: str, record: SourceRecord) -> bool:
         return (kind, value, record.pk) in self.by_record
+
+
+def verified_identities(customer_pks: list[int]) -> list[tuple[str, str, int | None, int]]:
+    """(kind, value, source record, customer) of the verified identities of these customers and
+    of their records."""
+    rows = Identity.objects.filter(is_verified=True).filter(
+        Q(customer__in=customer_pks) | Q(source_record__customer__in=customer_pks)
+    )
+    return list(rows.values_list("kind", "value", "source_record", "customer"))
 
 
 def _verified_emails(records: list[SourceRecord]) -> set[str]:

@@ -6,6 +6,7 @@ so examples do not see each other's rows and the database stays empty between th
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -70,6 +71,7 @@ CUSTOMER = st.fixed_dictionaries(
         "handle": st.sampled_from(["", "@rossi", "@maria"]),
     }
 )
+WITH_RECORD = ("orders", "interactions", "preferences", "consents")
 HELD = {
     "source_records": SourceRecord,
     "orders": Order,
@@ -166,44 +168,130 @@ def build_world(people: list[dict]) -> None:
         for customer, shape in zip(customers, people, strict=True)
         if shape["handle"]
     )
-    survivorship.recompute_golden_records(customers=customers)
-    Identity.objects.filter(kind="email", value=VERIFIED_EMAIL).update(is_verified=True)
+    # The customer clicked the link we sent to this address (one row per customer and value).
+    verifying = {record.customer_id: record for record in records if record.email == VERIFIED_EMAIL}
+    Identity.objects.bulk_create(
+        Identity(
+            customer_id=customer,
+            kind="email",
+            value=VERIFIED_EMAIL,
+            source_record=record,
+            is_verified=True,
+        )
+        for customer, record in verifying.items()
+    )
     survivorship.recompute_golden_records(customers=customers)
 
 
-def holdings() -> dict[int, dict[str, frozenset]]:
-    """What each customer holds now: ids per model, and its identity values."""
-    held: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    for key, model in HELD.items():
-        for pk, customer in model.objects.values_list("pk", "customer"):
-            held[customer][key].add(pk)
-    for customer, kind, value, is_verified in Identity.objects.values_list(
-        "customer", "kind", "value", "is_verified"
-    ):
-        held[customer]["identities"].add((kind, value, is_verified))
-    return {
-        customer: {key: frozenset(values) for key, values in by_key.items()}
-        for customer, by_key in held.items()
-    }
+@dataclass
+class World:
+    """Everything the invariants look at, read in a dozen queries."""
+
+    customers: dict[int, Customer]
+    records: dict[int, SourceRecord]
+    identities: list[tuple]  # pk, customer, kind, value, source record, is verified
+    rows: dict[str, list[tuple]]  # per model: pk, customer, source record
+    consents: set[tuple]
+    live_merges: list[MergeEvent]
+    undone_merges: list[int]
+
+    @classmethod
+    def read(cls) -> "World":
+        rows = {}
+        for key, model in HELD.items():
+            fields = (
+                ["pk", "customer", "source_record"] if key in WITH_RECORD else ["pk", "customer"]
+            )
+            rows[key] = list(model.objects.values_list(*fields))
+        events = list(MergeEvent.objects.order_by("pk"))
+        undone = {event.undoes_id for event in events if event.undoes_id}
+        return cls(
+            customers={customer.pk: customer for customer in Customer.objects.all()},
+            records={r.pk: r for r in SourceRecord.objects.select_related("source")},
+            identities=list(
+                Identity.objects.values_list(
+                    "pk", "customer", "kind", "value", "source_record", "is_verified"
+                )
+            ),
+            rows=rows,
+            consents=set(
+                Consent.objects.values_list(
+                    "pk", "purpose", "channel", "is_granted", "recorded_at", "source_record"
+                )
+            ),
+            live_merges=[
+                event
+                for event in events
+                if event.kind == MergeEvent.Kind.MERGE and event.pk not in undone
+            ],
+            undone_merges=sorted(undone),
+        )
+
+    def active(self) -> list[int]:
+        return sorted(pk for pk, c in self.customers.items() if c.status == Customer.Status.ACTIVE)
+
+    def records_of(self, customer: int) -> list[SourceRecord]:
+        return [record for record in self.records.values() if record.customer_id == customer]
+
+    def detachable(self) -> list[int]:
+        return sorted(
+            record.pk
+            for record in self.records.values()
+            if len(self.records_of(record.customer_id)) > 1
+        )
+
+    def holdings(self) -> dict[int, dict[str, frozenset]]:
+        """What each customer holds: ids per model, and its identity values."""
+        held: dict[int, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+        for key, rows in self.rows.items():
+            for pk, customer, *_ in rows:
+                held[customer][key].add(pk)
+        for _, customer, kind, value, _, is_verified in self.identities:
+            held[customer]["identities"].add((kind, value, is_verified))
+        return {
+            customer: {key: frozenset(values) for key, values in by_key.items()}
+            for customer, by_key in held.items()
+        }
+
+    def ids(self, key: str) -> set[int]:
+        return {row[0] for row in self.rows[key]}
+
+    def dropped(self, key: str) -> list[int]:
+        return [row["id"] for event in self.live_merges for row in event.snapshot[f"dropped_{key}"]]
+
+    def verified_emails(self, customer: int) -> set[str]:
+        records = {record.pk for record in self.records_of(customer)}
+        return {
+            value
+            for _, owner, kind, value, record, is_verified in self.identities
+            if kind == "email"
+            and is_verified
+            and (record in records or (record is None and owner == customer))
+        }
 
 
 def golden_fields(customer: Customer) -> tuple:
-    return tuple(getattr(customer, field) for field in survivorship.GOLDEN_FIELDS) + (
+    return (
+        *(getattr(customer, field) for field in survivorship.GOLDEN_FIELDS),
         customer.provenance,
     )
 
 
-def consent_rows() -> set[tuple]:
-    return set(
-        Consent.objects.values_list(
-            "pk", "purpose", "channel", "is_granted", "recorded_at", "source_record", "proof"
-        )
-    )
-
-
-def dropped_in_live_merges(key: str) -> list[int]:
-    live = MergeEvent.objects.filter(kind=MergeEvent.Kind.MERGE, undone_by__isnull=True)
-    return [row["id"] for event in live for row in event.snapshot[f"dropped_{key}"]]
+def identity_values(records: list[SourceRecord]) -> set[tuple[str, str]]:
+    """What the records say a customer's identifiers are, written out again here."""
+    values = set()
+    for record in records:
+        values |= {
+            (kind, value)
+            for kind, value in (
+                ("email", record.email),
+                ("phone", record.phone),
+                ("loyalty_card", record.loyalty_card),
+                (EXTERNAL_ID_KINDS.get(record.source.code, ""), record.external_id),
+            )
+            if kind and value
+        }
+    return values
 
 
 class MergeWorld(RuleBasedStateMachine):
@@ -211,7 +299,7 @@ class MergeWorld(RuleBasedStateMachine):
         super().__init__()
         self.savepoint = transaction.atomic()
         self.savepoint.__enter__()
-        self.built = False
+        self.world: World | None = None
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -220,131 +308,116 @@ class MergeWorld(RuleBasedStateMachine):
     @initialize(people=st.lists(CUSTOMER, min_size=4, max_size=4))
     def build(self, people: list[dict]) -> None:
         build_world(people)
-        self.start = holdings()
-        self.start_customers = set(Customer.objects.values_list("pk", flat=True))
-        self.start_golden = {c.pk: golden_fields(c) for c in Customer.objects.all()}
-        self.start_consents = consent_rows()
-        self.start_preferences = set(Preference.objects.values_list("pk", flat=True))
-        self.start_manual_identities = set(
-            Identity.objects.filter(source_record=None).values_list("pk", flat=True)
-        )
-        self.start_identity_values = set(Identity.objects.values_list("kind", "value"))
+        self.world = self.start = World.read()
+        self.start_holdings = self.start.holdings()
+        self.start_golden = {pk: golden_fields(c) for pk, c in self.start.customers.items()}
+        self.start_manual_identities = {row[0] for row in self.start.identities if row[4] is None}
+        self.start_identity_values = {(row[2], row[3]) for row in self.start.identities}
+        self.hubs = set(HubIdentifier.objects.values_list("kind", "value"))
         self.detached: set[int] = set()
-        self.built = True
 
-    # --- Rules ---------------------------------------------------------------------------------
+    # --- Rules (preconditions read the world as the last invariant check saw it) ---------------
 
-    def active(self) -> list[int]:
-        return sorted(Customer.objects.active().values_list("pk", flat=True))
-
-    def live_merges(self) -> list[int]:
-        return sorted(
-            MergeEvent.objects.filter(
-                kind=MergeEvent.Kind.MERGE, undone_by__isnull=True
-            ).values_list("pk", flat=True)
-        )
-
-    def detachable(self) -> list[int]:
-        records = SourceRecord.objects.filter(customer__status=Customer.Status.ACTIVE)
-        per_customer = defaultdict(list)
-        for pk, customer in records.values_list("pk", "customer"):
-            per_customer[customer].append(pk)
-        return sorted(pk for pks in per_customer.values() if len(pks) > 1 for pk in pks)
-
-    @precondition(lambda self: self.built and len(self.active()) >= 2)
+    @precondition(lambda self: self.world and len(self.world.active()) >= 2)
     @rule(data=st.data())
     def merge_two_customers(self, data: st.DataObject) -> None:
-        active = self.active()
+        active = self.world.active()
         survivor = data.draw(st.sampled_from(active), label="survivor")
         other = data.draw(st.sampled_from([pk for pk in active if pk != survivor]), label="other")
 
         merge.merge_customers(
-            survivor=Customer.objects.get(pk=survivor), other=Customer.objects.get(pk=other)
+            survivor=self.world.customers[survivor], other=self.world.customers[other]
         )
 
-    @precondition(lambda self: self.built and self.live_merges())
+    @precondition(lambda self: self.world and self.world.live_merges)
     @rule(data=st.data())
     def undo_a_merge(self, data: st.DataObject) -> None:
-        event = data.draw(st.sampled_from(self.live_merges()), label="merge event")
+        event = data.draw(st.sampled_from(self.world.live_merges), label="merge event")
 
-        merge.unmerge(event=MergeEvent.objects.get(pk=event))
+        merge.unmerge(event=event)
 
-    @precondition(lambda self: self.built and self.detachable())
+    @precondition(lambda self: self.world and self.world.detachable())
     @rule(data=st.data())
     def detach_a_record(self, data: st.DataObject) -> None:
-        record = data.draw(st.sampled_from(self.detachable()), label="record")
+        record = data.draw(st.sampled_from(self.world.detachable()), label="record")
 
-        event = merge.detach_source_record(record=SourceRecord.objects.get(pk=record))
+        event = merge.detach_source_record(record=self.world.records[record])
 
         self.detached.add(event.other_id)
 
-    @precondition(
-        lambda self: self.built and Customer.objects.filter(status=Customer.Status.MERGED).exists()
-    )
+    @precondition(lambda self: self.world and self.world.live_merges)
     @rule()
     def merging_a_merged_customer_is_refused(self) -> None:
-        merged = Customer.objects.filter(status=Customer.Status.MERGED).first()
-        before = holdings()
+        merged = self.world.customers[self.world.live_merges[0].other_id]
 
         with pytest.raises(ValidationError):
             merge.merge_customers(survivor=merged.merged_into, other=merged)
         with pytest.raises(ValidationError):
             merge.merge_customers(survivor=merged, other=merged.merged_into)
 
-        assert holdings() == before
-
-    @precondition(
-        lambda self: self.built and MergeEvent.objects.filter(kind=MergeEvent.Kind.UNMERGE)
-    )
+    @precondition(lambda self: self.world and self.world.undone_merges)
     @rule()
     def undoing_a_merge_twice_is_refused(self) -> None:
-        undone = MergeEvent.objects.filter(kind=MergeEvent.Kind.UNMERGE).first().undoes
-
         with pytest.raises(ValidationError):
-            merge.unmerge(event=undone)
+            merge.unmerge(event=MergeEvent.objects.get(pk=self.world.undone_merges[0]))
 
     # --- Invariants ----------------------------------------------------------------------------
 
     @invariant()
-    def nothing_is_lost_and_every_row_is_where_its_record_is(self) -> None:
-        if not self.built:
+    def the_world_is_whole_and_consistent(self) -> None:
+        if self.world is None:
             return
-        customers = {c.pk: c for c in Customer.objects.all()}
-        active = {pk for pk, c in customers.items() if c.status == Customer.Status.ACTIVE}
-        assert set(customers) == self.start_customers | self.detached
-        now = holdings()
+        self.world = World.read()
+        self.nothing_is_lost()
+        self.every_row_is_with_its_record_and_an_active_customer()
+        self.every_golden_record_is_what_its_records_say()
+        self.consent_is_strict()
+        if not self.world.live_merges and not self.detached:
+            self.undoing_every_merge_restored_the_world_exactly()
 
+    def nothing_is_lost(self) -> None:
+        """The same rows as at the start, or rows a live merge dropped as duplicates and keeps."""
+        world = self.world
+        assert set(world.customers) == set(self.start.customers) | self.detached
         for key in ("source_records", "orders", "interactions", "notes", "consents", "cases"):
-            assert self.ids(now, key) == self.ids(self.start, key), key
-        dropped = dropped_in_live_merges("preferences")
-        assert len(dropped) == len(set(dropped))
-        assert self.ids(now, "preferences") | set(dropped) == self.start_preferences
-        assert not self.ids(now, "preferences") & set(dropped)
-        manual = set(Identity.objects.filter(source_record=None).values_list("pk", flat=True))
-        assert manual | set(dropped_in_live_merges("identities")) == self.start_manual_identities
-        assert set(Identity.objects.values_list("kind", "value")) == self.start_identity_values
-        assert consent_rows() == self.start_consents  # the ledger is never edited
+            assert world.ids(key) == self.start.ids(key), key
+        for key, now, start in (
+            ("preferences", world.ids("preferences"), self.start.ids("preferences")),
+            (
+                "identities",
+                {row[0] for row in world.identities if row[4] is None},
+                self.start_manual_identities,
+            ),
+        ):
+            dropped = world.dropped(key)
+            assert len(dropped) == len(set(dropped)), key
+            assert not now & set(dropped), key
+            assert now | set(dropped) == start, key
+        assert {(row[2], row[3]) for row in world.identities} == self.start_identity_values
+        assert world.consents == self.start.consents  # the ledger is never edited
 
-        record_owner = dict(SourceRecord.objects.values_list("pk", "customer"))
-        for model in (Order, Interaction, Consent, Preference):
-            for customer, record in model.objects.exclude(source_record=None).values_list(
-                "customer", "source_record"
-            ):
-                assert customer == record_owner[record], model.__name__
-        assert set(now) <= active, "a row points at a merged customer"
-        for customer in customers.values():
+    def every_row_is_with_its_record_and_an_active_customer(self) -> None:
+        world, active = self.world, set(self.world.active())
+        for key in WITH_RECORD:
+            for _, customer, record in world.rows[key]:
+                if record is not None:
+                    assert customer == world.records[record].customer_id, key
+        for _, customer, _, _, record, _ in world.identities:
+            if record is not None:
+                assert customer == world.records[record].customer_id, "identity"
+        assert set(world.holdings()) <= active, "a row points at a merged customer"
+        for customer in world.customers.values():
             if customer.status == Customer.Status.MERGED:
                 assert customer.merged_into_id in active
 
-    @invariant()
-    def every_golden_record_is_its_records_and_consent_is_strict(self) -> None:
-        if not self.built:
-            return
-        hubs = set(HubIdentifier.objects.values_list("kind", "value"))
-        for customer in Customer.objects.active():
-            records = list(customer.source_records.select_related("source"))
+    def every_golden_record_is_what_its_records_say(self) -> None:
+        world = self.world
+        for pk in world.active():
+            customer, records = world.customers[pk], world.records_of(pk)
             if records:
-                expected = survivorship.golden_values(records)
+                expected = survivorship.golden_values(
+                    records, verified_emails=world.verified_emails(pk)
+                )
                 for field in survivorship.GOLDEN_FIELDS:
                     default = Customer._meta.get_field(field).get_default()
                     value = expected[field].value if field in expected else default
@@ -352,54 +425,33 @@ class MergeWorld(RuleBasedStateMachine):
                 assert customer.provenance == {
                     field: chosen.provenance() for field, chosen in expected.items()
                 }
-            manual = set(
-                customer.identities.filter(source_record=None).values_list("kind", "value")
-            )
-            derived = set(
-                customer.identities.exclude(source_record=None).values_list("kind", "value")
-            )
-            assert derived == self.identity_values(records) - hubs - manual
+            manual = {(r[2], r[3]) for r in world.identities if r[1] == pk and r[4] is None}
+            derived = {(r[2], r[3]) for r in world.identities if r[1] == pk and r[4] is not None}
+            assert derived == identity_values(records) - self.hubs - manual
 
-            state = merge.consent_state(customer=customer)
+    def undoing_every_merge_restored_the_world_exactly(self) -> None:
+        assert self.world.holdings() == self.start_holdings
+        for pk, customer in self.world.customers.items():
+            assert golden_fields(customer) == self.start_golden[pk]
+
+    def consent_is_strict(self) -> None:
+        consents = {row[0]: row for row in self.world.consents}
+        for pk in self.world.active():
+            state = merge.consent_state(customer=self.world.customers[pk])
             entries = defaultdict(list)
-            for consent in customer.consents.all():
-                entries[(consent.purpose, consent.channel)].append(consent)
+            for consent_pk, customer, _ in self.world.rows["consents"]:
+                if customer == pk:
+                    _, purpose, channel, is_granted, recorded_at, _ = consents[consent_pk]
+                    entries[(purpose, channel)].append((recorded_at, is_granted))
             assert set(state) == set(entries)
             for key, said in entries.items():
-                newest = max(consent.recorded_at for consent in said)
+                newest = max(recorded_at for recorded_at, _ in said)
                 last_word = [
-                    consent.is_granted for consent in said if consent.recorded_at == newest
+                    is_granted for recorded_at, is_granted in said if recorded_at == newest
                 ]
-                # Newest wins; at the same moment, any withdrawal wins.
+                # The newest entry is in force; at the same moment, any withdrawal wins.
                 assert state[key].is_granted == all(last_word), key
-
-    @invariant()
-    def undoing_every_merge_restores_the_world_exactly(self) -> None:
-        if not self.built or self.detached or self.live_merges():
-            return
-        assert holdings() == self.start
-        for customer in Customer.objects.all():
-            assert golden_fields(customer) == self.start_golden[customer.pk]
-
-    @staticmethod
-    def ids(held: dict[int, dict[str, frozenset]], key: str) -> set[int]:
-        return {pk for by_key in held.values() for pk in by_key.get(key, ())}
-
-    @staticmethod
-    def identity_values(records: list[SourceRecord]) -> set[tuple[str, str]]:
-        values = set()
-        for record in records:
-            values |= {
-                (kind, value)
-                for kind, value in (
-                    ("email", record.email),
-                    ("phone", record.phone),
-                    ("loyalty_card", record.loyalty_card),
-                    (EXTERNAL_ID_KINDS.get(record.source.code, ""), record.external_id),
-                )
-                if kind and value
-            }
-        return values
+                assert state[key].recorded_at == newest, key
 
 
 @pytest.mark.django_db
