@@ -2,8 +2,8 @@
 production. Each case runs in a fresh process, as a deployment would."""
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
