@@ -23,7 +23,9 @@ def test_a_shared_loyalty_card_links_two_records(population):
     records, _ = population
     records = [
         *records,
-        PersonRecord("card-1", first_name="ottavio", last_name="pini", loyalty_card="2400000012345"),
+        PersonRecord(
+            "card-1", first_name="ottavio", last_name="pini", loyalty_card="2400000012345"
+        ),
         PersonRecord("card-2", first_name="o", last_name="pinni", loyalty_card="2400000012345"),
     ]
 
@@ -62,10 +64,21 @@ def test_the_same_person_on_a_shared_mobile_is_linked(population):
     records, _ = population
     records = [
         *records,
-        PersonRecord("till", first_name="teresa", last_name="dellacqua", phone="+393471234567",
-                     phone_kind="mobile"),  # fmt: skip
-        PersonRecord("app", first_name="teresa", last_name="dell acqua", phone="+393471234567",
-                     phone_kind="mobile", birth_date="1961-03-04"),  # fmt: skip
+        PersonRecord(
+            "till",
+            first_name="teresa",
+            last_name="dellacqua",
+            phone="+393471234567",
+            phone_kind="mobile",
+        ),  # fmt: skip
+        PersonRecord(
+            "app",
+            first_name="teresa",
+            last_name="dell acqua",
+            phone="+393471234567",
+            phone_kind="mobile",
+            birth_date="1961-03-04",
+        ),  # fmt: skip
     ]
 
     result = match.resolve_batch(records, SMALL)
@@ -77,8 +90,14 @@ def test_a_hub_phone_is_detected_and_links_nobody(population):
     records, _ = population
     shop_phone = "+390612345678"
     customers = [
-        PersonRecord(f"c{n}", first_name=name, last_name=surname, phone=shop_phone,
-                     phone_kind="mobile", birth_date=f"19{50 + n}-01-0{n + 1}")  # fmt: skip
+        PersonRecord(
+            f"c{n}",
+            first_name=name,
+            last_name=surname,
+            phone=shop_phone,
+            phone_kind="mobile",
+            birth_date=f"19{50 + n}-01-0{n + 1}",
+        )  # fmt: skip
         for n, (name, surname) in enumerate(
             [("aldo", "neri"), ("bruna", "verdi"), ("carla", "gialli"), ("dario", "blu")]
         )
