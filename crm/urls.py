@@ -1,12 +1,12 @@
 from django.urls import path
 
-from crm import views
+from crm.views import cases, console, customers, home
 
 app_name = "crm"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("customers/", views.customer_list, name="customer-list"),
-    path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
-    path("cases/", views.case_list, name="case-list"),
-    path("console/", views.console, name="console"),
+    path("", home.home, name="home"),
+    path("customers/", customers.customer_list, name="customer-list"),
+    path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    path("cases/", cases.case_list, name="case-list"),
+    path("console/", console.console, name="console"),
 ]

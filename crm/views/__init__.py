@@ -1,0 +1,1 @@
+"""Pages of the customer app, one module per area: home, customers, cases, console."""
