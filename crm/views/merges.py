@@ -40,7 +40,7 @@ def merge_search(request: HttpRequest, pk: int) -> HttpResponse:
         found = Customer.objects.active().search(query).exclude(pk=customer.pk)
         results = list(found.order_by("last_name", "first_name", "pk")[:20])
     template = "crm/merge_search.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#results"
     return render(request, template, {"customer": customer, "query": query, "results": results})
 
@@ -150,7 +150,7 @@ def customer_records(request: HttpRequest, pk: int) -> HttpResponse:
         survivor=customer, kind=MergeEvent.Kind.MERGE, undone_by__isnull=True
     ).select_related("other", "performed_by")
     template = "crm/merge_records.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#panel"
     context = {"customer": customer, "records": records, "merges": merges}
     return render(request, template, context)

@@ -52,7 +52,7 @@ DECISIONS = {"accept": review.accept, "reject": review.reject, "skip": review.sk
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     template = "crm/review_queue.html"
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         template += "#pair"
     return render(request, template, _queue_context(form))
 

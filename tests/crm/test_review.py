@@ -329,3 +329,17 @@ def test_the_review_page_makes_as_many_queries_for_3_pairs_as_for_30(client, man
     client.force_login(manager)
 
     assert _review_page_queries(client, 3) == _review_page_queries(client, 30)
+
+
+def test_going_back_in_the_browser_gets_the_whole_queue_page(client, manager):
+    doubtful_pair()
+    client.force_login(manager)
+
+    response = client.get(
+        reverse("crm:review-queue"),
+        {"source": "web"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    )
+
+    assert response.content.decode().lstrip().startswith("<!doctype html>")
