@@ -243,7 +243,8 @@ class PreviewRow:
 
 def merge_preview(*, first: Customer, second: Customer) -> list[PreviewRow]:
     """What the survivor's golden record would be if the two were merged, with where each
-    value would come from. Reads only: the rules run over both customers' source records."""
+    value would come from. Reads only: the rules run over both customers' source records, and
+    a field no record fills shows the model's default, as a recompute would write it."""
     records = list(
         SourceRecord.objects.filter(customer__in=[first.pk, second.pk]).select_related("source")
     )
@@ -254,7 +255,9 @@ def merge_preview(*, first: Customer, second: Customer) -> list[PreviewRow]:
             label=str(Customer._meta.get_field(name).verbose_name),
             first_value=getattr(first, name),
             second_value=getattr(second, name),
-            merged_value=chosen[name].value if name in chosen else None,
+            merged_value=chosen[name].value
+            if name in chosen
+            else Customer._meta.get_field(name).get_default(),
             provenance=chosen.get(name),
         )
         for name in survivorship.GOLDEN_FIELDS

@@ -54,6 +54,8 @@ def merge_preview(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     survivor, other = review.survivor_of(first, second)
     form = ReasonForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        # Named before the merge: recomputing the survivor may change its name.
+        names = {"other": other, "other_pk": other.pk, "survivor": str(survivor), "pk": survivor.pk}
         try:
             merge.merge_customers(
                 survivor=survivor, other=other, by=request.user, reason=form.cleaned_data["reason"]
@@ -62,9 +64,7 @@ def merge_preview(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(
-                request,
-                _("%(other)s (#%(other_pk)d) merged into %(survivor)s.")
-                % {"other": other, "other_pk": other.pk, "survivor": survivor},
+                request, _("%(other)s (#%(other_pk)d) merged into %(survivor)s (#%(pk)d).") % names
             )
             return redirect("crm:customer-detail", pk=survivor.pk)
     context = {

@@ -145,6 +145,7 @@ def test_the_merge_preview_shows_the_survivor_and_writes_nothing(client, manager
     assert response.context["survivor"] == older  # the older customer keeps its id
     merged = {row.name: row.merged_value for row in response.context["rows"]}
     assert merged["phone"] == "+393471234567"  # only the till record has one
+    assert merged["country"] == "IT"  # no record says: the default, as a recompute writes
     assert merged["email"] in {"maria.rossi@example.it", "mr@example.it"}
     assert "Store till" in response.content.decode()  # where the phone would come from
 
