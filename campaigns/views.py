@@ -3,10 +3,12 @@
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from campaigns import suggestions
 from campaigns.models import Campaign
+from crm.models import Customer
 
 
 @require_GET
@@ -17,3 +19,15 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         held_back=Count("members", filter=Q(members__is_control=True)),
     )
     return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+
+
+@require_GET
+@permission_required("crm.view_customer", raise_exception=True)
+def customer_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suggestions panel of the customer page, which loads it from here with htmx."""
+    customer = get_object_or_404(Customer, pk=pk)
+    return render(
+        request,
+        "campaigns/customer_suggestions.html",
+        {"customer": customer, "suggestions": suggestions.suggestions_for(customer=customer)},
+    )

@@ -6,9 +6,12 @@ sent point at that SourceRecord too, so moving a record between customers (merge
 recomputing never loses a value.
 """
 
+import re
+
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from stores.models import Associate, Store
@@ -62,19 +65,152 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(status=Customer.Status.ACTIVE)
 
     def search(self, text: str) -> "CustomerQuerySet":
-        """A plain, portable search by name, e-mail, phone digits or card number."""
+        """Customers found by what an associate types or scans: an e-mail, a phone number in any
+        format, a loyalty card or another identifier, or words of a name.
+
+        An identifier that matches wins over names (a scanned card finds its holder and nobody
+        else). Names match when every word typed is part of the first or last name, accents
+        and case aside; when no name matches that way, words a typo away match too. On
+        PostgreSQL both use the trigram index of migration 0004; elsewhere a portable fallback.
+        """
         text = " ".join(text.split())
         if not text:
             return self
-        digits = "".join(ch for ch in text if ch.isdigit())
-        query = Q(email__iexact=text) | Q(identities__value=text)
-        if len(digits) >= 6:
-            query |= Q(phone__endswith=digits[-9:]) | Q(identities__value__endswith=digits)
-        words = text.split()
-        name_query = Q()
+        found = self._by_identifier(text)
+        if found is not None:
+            return found
+        words = [word for word in search_words(text) if word]
+        if not words:
+            return self.none()
+        if connections[self.db].vendor == "postgresql":
+            return self._by_name_on_postgresql(words)
+        return self._by_name_portable(words)
+
+    def possible_duplicates(
+        self, *, first_name: str = "", last_name: str = "", email: str = "", phone: str = ""
+    ) -> "CustomerQuerySet":
+        """Customers who may be the person being registered: they hold the e-mail or phone
+        typed, or have the name (typos and accents aside)."""
+        from crm.identity import normalize
+
+        values = {
+            value
+            for value in (normalize.normalize_email(email), normalize.normalize_phone(phone))
+            if value
+        }
+        query = Q(pk__in=[])
+        if values:
+            holders = Identity.objects.filter(value__in=values).values_list("customer_id")
+            query |= Q(pk__in=list(holders)) | Q(email__in=values) | Q(phone__in=values)
+        first, last = first_name.strip(), last_name.strip()
+        if len(first) >= 2 and len(last) >= 2:
+            named = self.search(f"{first} {last}").values_list("pk", flat=True)[:20]
+            query |= Q(pk__in=list(named))
+        return self.filter(query)
+
+    def _by_identifier(self, text: str) -> "CustomerQuerySet | None":
+        """The holders of the identifier typed, or None when the text is no identifier or
+        nobody holds it (and names are worth a try)."""
+        from crm.identity import normalize  # normalize needs the settings, not the models
+
+        values = set()
+        golden = Q()
+        if "@" in text:
+            email = normalize.normalize_email(text) or text.lower()
+            values.add(email)
+            golden |= Q(email__iexact=email)
+        digits = sum(char.isdigit() for char in text)
+        if digits >= 6 and _IDENTIFIER_CHARACTERS.fullmatch(text):
+            if phone := normalize.normalize_phone(text):
+                values.add(phone)
+                golden |= Q(phone=phone)
+            if card := normalize.normalize_loyalty_card(text):
+                values.add(card)
+        if " " not in text and digits:
+            values.add(text)  # a till code or web account id, exactly as issued
+        if not values:
+            return None
+        holders = list(
+            Identity.objects.filter(value__in=values).values_list("customer_id", flat=True)
+        )
+        found = self.filter(golden | Q(pk__in=holders)) if golden or holders else self.none()
+        if "@" in text or found.exists():
+            return found
+        return None
+
+    def _by_name_on_postgresql(self, words: list[str]) -> "CustomerQuerySet":
+        # The expression is the one indexed by migration 0004, spelled the same way, so the
+        # planner uses the trigram index for LIKE and for word similarity (<%) alike.
+        exact = self
         for word in words:
-            name_query &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
-        return self.filter(query | name_query).distinct()
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", f"%{escaped}%"))
+        if exact.exists():
+            return exact
+        fuzzy = self
+        for word in words:
+            fuzzy = fuzzy.filter(_name_condition(f"%s <%% {_SEARCH_NAME_SQL}", word))
+        return fuzzy
+
+    def _by_name_portable(self, words: list[str]) -> "CustomerQuerySet":
+        exact = self
+        for word in words:
+            exact = exact.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+        if exact.exists():
+            return exact
+        # Accents and typos: read the names that start like a word typed, and compare them
+        # in Python the way the normalizers do. Bounded, so a short word cannot read the table.
+        starts = Q()
+        for word in words:
+            starts |= Q(first_name__istartswith=word[:2]) | Q(last_name__istartswith=word[:2])
+        close = [
+            pk
+            for pk, first, last in self.filter(starts).values_list("pk", "first_name", "last_name")[
+                :PORTABLE_FUZZY_LIMIT
+            ]
+            if _name_is_close(words, f"{first} {last}")
+        ]
+        return self.filter(pk__in=close)
+
+
+# The name as the trigram index of migration 0004 holds it: accents off, lower case.
+_SEARCH_NAME_SQL = (
+    'bottega_unaccent(lower("crm_customer"."first_name" || \' \' || "crm_customer"."last_name"))'
+)
+_IDENTIFIER_CHARACTERS = re.compile(r"[0-9+()./\s-]+|[A-Za-z0-9-]+")
+PORTABLE_FUZZY_LIMIT = 5000
+
+
+def _name_condition(sql: str, word: str) -> RawSQL:
+    """A condition on the indexed name; ``sql`` is one of the constants above, the word typed
+    is always a query parameter."""
+    return RawSQL(sql, (word,), output_field=BooleanField())  # noqa: S611
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a name search, accents and case folded ("Niccolò" → "niccolo")."""
+    from crm.identity import normalize
+
+    return normalize.fold(text).split()
+
+
+def _name_is_close(words: list[str], name: str) -> bool:
+    """Whether every word typed is part of a word of the name, or one typo away from it."""
+    from rapidfuzz.distance import OSA  # a swap of two letters counts as one typo
+
+    name_words = search_words(name)
+    return all(
+        any(
+            word in candidate
+            or (
+                len(word) >= 4
+                and min(OSA.distance(word, candidate), OSA.distance(word, candidate[: len(word)]))
+                <= 1
+            )
+            for candidate in name_words
+        )
+        for word in words
+    )
 
 
 class Customer(models.Model):

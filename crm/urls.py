@@ -1,12 +1,43 @@
 from django.urls import path
+from django.views.i18n import set_language
 
-from crm.views import cases, console, customers, home, merges, review
+from crm.views import capture, cases, console, customers, home, merges, review
 
 app_name = "crm"
 urlpatterns = [
     path("", home.home, name="home"),
     path("customers/", customers.customer_list, name="customer-list"),
     path("customers/<int:pk>/", customers.customer_detail, name="customer-detail"),
+    # The customer screen: its regions, and capture (crm/views/capture.py).
+    path("customers/new/", capture.register_customer, name="customer-register"),
+    path("customers/duplicates/", capture.possible_duplicates, name="customer-duplicates"),
+    path(
+        "customers/<int:pk>/section/<slug:section>/",
+        customers.customer_section,
+        name="customer-section",
+    ),
+    path("customers/<int:pk>/orders/", customers.customer_orders, name="customer-orders"),
+    path("customers/<int:pk>/timeline/", customers.customer_timeline, name="customer-timeline"),
+    path("customers/<int:pk>/notes/", capture.add_note, name="customer-add-note"),
+    path("customers/<int:pk>/preferences/", capture.set_preference, name="customer-preference"),
+    path(
+        "customers/<int:pk>/preferences/<int:preference_pk>/remove/",
+        capture.remove_preference,
+        name="customer-preference-remove",
+    ),
+    path("customers/<int:pk>/contacts/", capture.add_contact, name="customer-add-contact"),
+    path(
+        "customers/<int:pk>/propose-merge/<int:other_pk>/",
+        capture.propose_merge,
+        name="customer-propose-merge",
+    ),
+    path("customers/<int:pk>/consents/", capture.record_consent, name="customer-consent"),
+    path(
+        "customers/<int:pk>/interactions/",
+        capture.log_interaction,
+        name="customer-log-interaction",
+    ),
+    path("language/", set_language, name="set-language"),
     path("cases/", cases.case_list, name="case-list"),
     path("console/", console.console, name="console"),
     path("review/", review.review_queue, name="review-queue"),
