@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from crm import review
+from crm import review, services
 from crm.identity import survivorship
 from crm.models import Customer, MatchCandidate, MergeEvent
 from tests import factories
@@ -343,3 +343,20 @@ def test_going_back_in_the_browser_gets_the_whole_queue_page(client, manager):
     )
 
     assert response.content.decode().lstrip().startswith("<!doctype html>")
+
+
+def test_a_merge_an_associate_proposed_waits_in_the_queue_with_who_proposed_it(
+    client, staff, manager
+):
+    existing = person(created_at=LONG_AGO)
+    newcomer = person(first_name="Maria", last_name="Rossi", source_code="web")
+    shared = newcomer.source_records.get().email
+    services.propose_merge(customer=newcomer, other=existing, value=shared, by=staff)
+    client.force_login(manager)
+
+    response = client.get(reverse("crm:review-queue"))
+
+    assert response.context["pair"].customer == existing
+    page = response.content.decode()
+    assert f"Proposed by {staff.get_username()}" in page
+    assert shared in page
