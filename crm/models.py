@@ -100,7 +100,9 @@ class CustomerQuerySet(models.QuerySet):
         }
         query = Q(pk__in=[])
         if values:
-            holders = Identity.objects.filter(value__in=values).values_list("customer_id")
+            holders = Identity.objects.filter(value__in=values).values_list(
+                "customer_id", flat=True
+            )
             query |= Q(pk__in=list(holders)) | Q(email__in=values) | Q(phone__in=values)
         first, last = first_name.strip(), last_name.strip()
         if len(first) >= 2 and len(last) >= 2:

@@ -6,10 +6,11 @@ rendered, so a region htmx refreshes after a capture costs only its own queries.
 """
 
 import datetime as dt
-from functools import cached_property
+import operator
+from functools import cached_property, reduce
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -37,19 +38,6 @@ CAPTURE_FORMS = {
     "contact": forms.ContactForm,
     "consent": forms.ConsentForm,
     "interaction": forms.InteractionForm,
-}
-CHANNEL_ICONS = {
-    Channel.POS: "🏬",
-    Channel.STORE: "🏬",
-    Channel.WEB: "🌐",
-    Channel.APP: "📱",
-    Channel.LOYALTY: "💳",
-    Channel.SOCIAL: "💬",
-    Channel.CONTACT_CENTER: "☎",
-    Channel.EMAIL: "✉",
-    Channel.SMS: "✉",
-    Channel.PHONE: "☎",
-    Channel.BOTTEGA: "✎",
 }
 # What the timeline can be filtered by.
 TIMELINE_CHOICES = {
@@ -144,18 +132,15 @@ class CustomerPage:
         return {f"{name}_form": form for name, form in self.forms.items()}
 
     @cached_property
-    def channels(self) -> list[tuple[str, str]]:
-        """(icon, name) of the channels this customer used, from their source records."""
+    def channels(self) -> list[str]:
+        """The channels this customer used, from their source records."""
         used = (
             SourceRecord.objects.filter(customer=self.customer)
             .order_by()
             .values_list("source__channel", flat=True)
             .distinct()
         )
-        return sorted(
-            (CHANNEL_ICONS.get(channel, "•"), str(forms.CHANNEL_LABELS.get(channel, channel)))
-            for channel in used
-        )
+        return sorted(str(forms.CHANNEL_LABELS.get(channel, channel)) for channel in used)
 
     @property
     def last_channel(self) -> str:
@@ -164,16 +149,22 @@ class CustomerPage:
 
     @cached_property
     def contacts(self) -> list[dict]:
-        """E-mail and phone in force, where each came from, and the other identifiers."""
+        """E-mail and phone in force, and the channel record each came from (one query)."""
         provenance = self.customer.provenance or {}
-        rows = []
-        for field, label in (("email", forms.LABELS["email"]), ("phone", forms.LABELS["phone"])):
-            value = getattr(self.customer, field)
-            if value:
-                rows.append(
-                    {"label": label, "value": value, "origin": _origin(provenance.get(field))}
-                )
-        return rows
+        shown = [
+            (field, getattr(self.customer, field), provenance.get(field) or {})
+            for field in ("email", "phone")
+            if getattr(self.customer, field)
+        ]
+        origins = _origin_records([origin for _field, _value, origin in shown])
+        return [
+            {
+                "label": forms.LABELS[field],
+                "value": value,
+                "origin": origins.get(_origin_key(origin)),
+            }
+            for field, value, origin in shown
+        ]
 
     @cached_property
     def identities(self) -> list[Identity]:
@@ -291,16 +282,31 @@ def _parse_cursor(value: str) -> dt.datetime | None:
     return moment if timezone.is_aware(moment) else None
 
 
-def _origin(provenance: dict | None) -> dict | None:
-    """Where a golden value came from, for people: the channel's name and the date."""
-    if not provenance:
-        return None
-    try:
-        at = dt.datetime.fromisoformat(provenance.get("at", ""))
-    except ValueError:
-        at = None
-    channel = provenance.get("channel", "")
-    return {"channel": forms.CHANNEL_LABELS.get(channel, channel), "at": at}
+def _origin_key(provenance: dict) -> tuple:
+    """Provenance names its record by id (survivorship) or by source and external id (the
+    demo's golden records)."""
+    if provenance.get("source_record"):
+        return ("pk", provenance["source_record"])
+    return ("external", provenance.get("source", ""), provenance.get("external_id", ""))
+
+
+def _origin_records(provenances: list[dict]) -> dict[tuple, SourceRecord]:
+    """The source records that provenance entries name, by ``_origin_key``."""
+    conditions = []
+    for provenance in provenances:
+        key = _origin_key(provenance)
+        if key[0] == "pk":
+            conditions.append(Q(pk=key[1]))
+        elif key[1] and key[2]:
+            conditions.append(Q(source__code=key[1], external_id=key[2]))
+    if not conditions:
+        return {}
+    records = SourceRecord.objects.filter(reduce(operator.or_, conditions)).select_related("source")
+    found = {}
+    for record in records:
+        found[("pk", record.pk)] = record
+        found[("external", record.source.code, record.external_id)] = record
+    return found
 
 
 @require_GET

@@ -1,9 +1,18 @@
 """The associate's customer screen: search as you type, the customer page, the store home."""
 
-import pytest
-from django.urls import reverse
+import datetime as dt
+import re
+from decimal import Decimal
+from urllib.parse import unquote
 
-from crm.models import Customer, Identity
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from crm import services
+from crm.models import Channel, Customer, Identity, Interaction, Order, OrderLine
 from tests import factories
 
 # --- Search -------------------------------------------------------------------------------
@@ -69,3 +78,203 @@ def test_search_results_tell_two_namesakes_apart(client, staff, namesakes):
     assert "Milano" in body and "Roma" in body
     assert "•••111" in body and "•••222" in body
     assert "40–49" in body or "40-49" in body
+
+
+# --- The customer page --------------------------------------------------------------------
+
+
+def _give_history(customer: Customer, *, orders: int, store) -> None:
+    """``orders`` orders of two lines each, and as many interactions, in bulk."""
+    now = timezone.now()
+    product = factories.ProductFactory()
+    made = Order.objects.bulk_create(
+        Order(
+            source=factories.source("pos"),
+            external_id=f"{customer.pk}-{number}",
+            customer=customer,
+            store=store,
+            ordered_at=now - dt.timedelta(days=number),
+            total=Decimal("20.00"),
+        )
+        for number in range(orders)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            line_number=line,
+            product=product,
+            sku=product.sku,
+            product_name=product.name,
+            unit_price=Decimal("10.00"),
+            line_total=Decimal("10.00"),
+        )
+        for order in made
+        for line in (1, 2)
+    )
+    Interaction.objects.bulk_create(
+        Interaction(
+            customer=customer,
+            kind=Interaction.Kind.CHECK_IN,
+            channel=Channel.STORE,
+            store=store,
+            occurred_at=now - dt.timedelta(days=number, hours=1),
+        )
+        for number in range(orders)
+    )
+
+
+def _queries_for_page(client, customer: Customer) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("crm:customer-detail", args=[customer.pk]))
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_the_customer_page_makes_as_many_queries_for_1000_orders_as_for_10(client, staff, store):
+    few, many = factories.CustomerFactory(), factories.CustomerFactory()
+    _give_history(few, orders=10, store=store)
+    _give_history(many, orders=1000, store=store)
+    for customer in (few, many):
+        factories.NoteFactory.create_batch(3, customer=customer)
+        factories.PreferenceFactory(customer=customer)
+        factories.ConsentFactory(customer=customer)
+    client.force_login(staff)
+    _queries_for_page(client, few)  # warm the session and content types
+
+    assert _queries_for_page(client, many) == _queries_for_page(client, few)
+
+
+def test_the_customer_page_shows_where_a_contact_came_from_and_what_not_to_propose(client, staff):
+    record = factories.SourceRecordFactory(source=factories.source("web"), phone="+393471234567")
+    customer = record.customer
+    customer.provenance = {"phone": {"source_record": record.pk, "source": "web"}}
+    customer.phone = "+393471234567"
+    customer.save()
+    factories.ConsentFactory(customer=customer, purpose="marketing", is_granted=True)
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
+
+    assert "from Web shop" in body
+    assert "Do not propose:" in body and "Profiling" in body and "Sharing with partners" in body
+
+
+def test_pinned_notes_come_before_newer_ones(client, staff, customer):
+    factories.NoteFactory(customer=customer, body="Pinned and old", is_pinned=True)
+    factories.NoteFactory(customer=customer, body="Newer, not pinned")
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
+
+    assert body.index("Pinned and old") < body.index("Newer, not pinned")
+
+
+def test_the_customer_page_loads_the_suggestions_from_the_campaigns_app(client, staff, customer):
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
+
+    assert f'hx-get="{reverse("campaigns:customer-suggestions", args=[customer.pk])}"' in body
+
+
+def test_older_purchases_come_a_page_at_a_time(client, staff, store, customer):
+    _give_history(customer, orders=25, store=store)
+    client.force_login(staff)
+
+    second = client.get(
+        reverse("crm:customer-orders", args=[customer.pk]), {"page": 2}, HTTP_HX_REQUEST="true"
+    )
+    third = client.get(
+        reverse("crm:customer-orders", args=[customer.pk]), {"page": 3}, HTTP_HX_REQUEST="true"
+    )
+
+    assert second.content.decode().count("<tr>") == 10
+    assert "page=3" in second.content.decode()
+    assert third.content.decode().count("<tr>") == 5
+    assert "page=4" not in third.content.decode()
+
+
+def test_the_timeline_filters_by_kind_and_pages_by_date(client, staff, store, customer):
+    _give_history(customer, orders=30, store=store)
+    factories.InteractionFactory(customer=customer, kind="call", channel="phone", text="Rang back")
+    client.force_login(staff)
+    url = reverse("crm:customer-timeline", args=[customer.pk])
+
+    calls = client.get(url, {"kind": "call"}, HTTP_HX_REQUEST="true").content.decode()
+    first = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    cursor = unquote(re.search(r"before=([^&\"]+)", first).group(1))
+    rest = client.get(url, {"before": cursor}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert "Rang back" in calls and calls.count("<time ") == 1
+    assert first.count("<time ") == 20 and "before=" in first
+    assert rest.count("<time ") == 11 and "before=" not in rest
+
+
+def test_a_section_refetched_after_a_capture_renders_alone(client, staff, customer):
+    factories.NoteFactory(customer=customer, body="Likes linen")
+    client.force_login(staff)
+
+    response = client.get(reverse("crm:customer-section", args=[customer.pk, "notes"]))
+
+    body = response.content.decode()
+    assert "Likes linen" in body and "<html" not in body
+
+
+def test_an_unknown_section_is_not_found(client, staff, customer):
+    client.force_login(staff)
+
+    response = client.get(reverse("crm:customer-section", args=[customer.pk, "secrets"]))
+
+    assert response.status_code == 404
+
+
+# --- Search through the screen --------------------------------------------------------------
+
+
+def test_enter_on_a_scanned_card_opens_its_holder(client, staff, namesakes):
+    Identity.objects.create(customer=namesakes[1], kind="loyalty_card", value="2400000079190")
+    client.force_login(staff)
+
+    response = client.get(reverse("crm:customer-list"), {"q": "2400000079190"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("crm:customer-detail", args=[namesakes[1].pk])
+
+
+def test_a_search_that_finds_nobody_offers_to_register_them(client, staff, namesakes):
+    client.force_login(staff)
+
+    response = client.get(reverse("crm:customer-list"), {"q": "Zaccaria Pellegrini"})
+
+    assert reverse("crm:customer-register") + "?q=Zaccaria" in response.content.decode()
+
+
+# --- Store home ---------------------------------------------------------------------------
+
+
+def test_the_store_home_shows_check_ins_birthdays_at_risk_regulars_and_my_customers(
+    client, staff, store
+):
+    today = timezone.localdate()
+    checked_in = factories.CustomerFactory(first_name="Carla", last_name="Checkin")
+    factories.InteractionFactory(customer=checked_in, store=store, kind="check_in")
+    factories.CustomerFactory(
+        first_name="Bruno",
+        last_name="Birthday",
+        home_store=store,
+        birth_date=today.replace(year=1980) if (today.month, today.day) != (2, 29) else None,
+    )
+    factories.CustomerFactory(
+        first_name="Rita", last_name="Risk", home_store=store, rfm_segment="At risk", frequency=9
+    )
+    served = factories.CustomerFactory(first_name="Sara", last_name="Served")
+    services.log_interaction(customer=served, kind="tried_on", by=staff)
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:home")).content.decode()
+
+    assert "Carla Checkin" in body
+    assert "Rita Risk" in body
+    assert "Sara Served" in body
+    if (today.month, today.day) != (2, 29):
+        assert "Bruno Birthday" in body
