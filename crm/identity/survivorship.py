@@ -24,7 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm import services
-from crm.models import Customer, HubIdentifier, Identity, SourceRecord
+from crm.imports import bulk
+from crm.models import Customer, HubIdentifier, Identity, Source, SourceRecord
 
 # Street, postcode, city and country describe one place, so they come together from one record:
 # a street from the till and a city from the web shop could make an address nobody lives at.
@@ -192,15 +193,22 @@ def recompute_golden_records(
     list(
         Customer.objects.select_for_update().filter(pk__in=list(by_pk)).order_by("pk").values("pk")
     )
+    # The few sources are read once and shared, instead of one joined copy per record.
+    sources = {source.pk: source for source in Source.objects.all()}
     records_by_customer: dict[int, list[SourceRecord]] = defaultdict(list)
-    for record in SourceRecord.objects.filter(customer__in=list(by_pk)).select_related("source"):
+    for record in SourceRecord.objects.filter(customer__in=list(by_pk)):
+        record.source = sources[record.source_id]
         records_by_customer[record.customer_id].append(record)
     verified = _VerifiedIdentities.of_customers(list(by_pk), also=verified)
+    changed: dict[int, list[str]] = {}
     for pk in sorted(by_pk):
         records = records_by_customer[pk]
         if records:
             emails = verified.values_for(customer_pk=pk, records=records, kind=Identity.Kind.EMAIL)
-            _apply_golden_values(by_pk[pk], records, golden_values(records, verified_emails=emails))
+            chosen = golden_values(records, verified_emails=emails)
+            if fields := _apply_golden_values(by_pk[pk], records, chosen):
+                changed[pk] = fields
+    _save_golden_values([by_pk[pk] for pk in changed], {f for fs in changed.values() for f in fs})
     _rebuild_identities(by_pk, records_by_customer, verified)
 
 
@@ -222,8 +230,8 @@ def _tie_break(record: SourceRecord) -> tuple:
 
 def _apply_golden_values(
     customer: Customer, records: list[SourceRecord], chosen: dict[str, Provenanced]
-) -> None:
-    """Write what changed, and only that: a recompute that changes nothing writes nothing."""
+) -> list[str]:
+    """Set what changed on ``customer``, and return the names of the fields it changed."""
     latest = max(records, key=_tie_break)
     wanted: dict[str, Any] = {
         field: chosen[field].value
@@ -241,8 +249,24 @@ def _apply_golden_values(
     if customer.profile_completeness != completeness:
         customer.profile_completeness = completeness
         changed.append("profile_completeness")
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+def _save_golden_values(customers: list[Customer], fields: set[str]) -> None:
+    """Write the changed customers in one set-based update (the union of the fields any of
+    them changed): a recompute that changes nothing writes nothing."""
+    if not customers:
+        return
+    now = timezone.now()
+    names = sorted(fields)
+    for customer in customers:
+        customer.updated_at = now  # what save() would have done (auto_now)
+    columns = [Customer._meta.get_field(name).attname for name in names]
+    bulk.update_rows(
+        Customer,
+        [*columns, "updated_at"],
+        ([c.pk, *(getattr(c, name) for name in columns), now] for c in customers),
+    )
 
 
 @dataclass(frozen=True)
@@ -344,15 +368,14 @@ def _rebuild_identities(
     if changed:
         Identity.objects.bulk_update(changed, ["source_record", "is_verified"])
     if wanted:
-        Identity.objects.bulk_create(
-            Identity(
-                customer_id=customer_pk,
-                kind=kind,
-                value=value,
-                source_record=record,
-                is_verified=is_verified,
-            )
-            for (customer_pk, kind, value), (record, is_verified) in sorted(
-                wanted.items(), key=lambda item: item[0]
-            )
+        now = timezone.now()
+        bulk.insert_rows(
+            Identity,
+            ["customer_id", "kind", "value", "source_record_id", "is_verified", "created_at"],
+            (
+                (customer_pk, kind, value, record.pk, is_verified, now)
+                for (customer_pk, kind, value), (record, is_verified) in sorted(
+                    wanted.items(), key=lambda item: item[0]
+                )
+            ),
         )

@@ -9,6 +9,7 @@ lines is unchanged; one that changed gets its header updated and its lines repla
 from collections import defaultdict
 from decimal import Decimal
 
+from crm.imports import bulk
 from crm.imports.outcome import Outcome
 from crm.imports.validate import OrderLineRow
 from crm.models import ImportBatch, Order, OrderLine, SourceRecord
@@ -105,15 +106,23 @@ def load_orders(
             new_orders.append((order, built))
         outcome.touched_customers.add(customer_pk)
 
-    Order.objects.bulk_create([order for order, _ in new_orders])
-    if new_orders and new_orders[0][0].pk is None:
-        pks = dict(
-            Order.objects.filter(
-                source=source, external_id__in=[order.external_id for order, _ in new_orders]
-            ).values_list("external_id", "pk")
-        )
-        for order, _ in new_orders:
-            order.pk = pks[order.external_id]
+    if bulk.is_postgresql():
+        # Ids drawn from the sequence first, so orders and their lines are copied in at once.
+        for (order, _), pk in zip(
+            new_orders, bulk.reserve_ids(Order, len(new_orders)), strict=True
+        ):
+            order.pk = pk
+        bulk.insert_rows(Order, ORDER_FIELDS, (_order_row(order) for order, _ in new_orders))
+    else:
+        Order.objects.bulk_create([order for order, _ in new_orders])
+        if new_orders and new_orders[0][0].pk is None:
+            pks = dict(
+                Order.objects.filter(
+                    source=source, external_id__in=[order.external_id for order, _ in new_orders]
+                ).values_list("external_id", "pk")
+            )
+            for order, _ in new_orders:
+                order.pk = pks[order.external_id]
     for order, built in new_orders:
         for line in built:
             line.order = order
@@ -121,14 +130,45 @@ def load_orders(
     if replaced:
         OrderLine.objects.filter(order__in=replaced).delete()
     if changed_orders:
-        Order.objects.bulk_update(
-            changed_orders,
-            [
-                *("customer", "source_record", "store", "associate", "ordered_at", "status"),
-                *("currency", "total", "import_batch"),
-            ],
+        bulk.update_rows(
+            Order,
+            UPDATED_ORDER_FIELDS,
+            ((o.pk, *(getattr(o, name) for name in UPDATED_ORDER_FIELDS)) for o in changed_orders),
         )
-    OrderLine.objects.bulk_create(new_lines)
+    bulk.insert_rows(OrderLine, LINE_FIELDS, (_line_row(line) for line in new_lines))
+
+
+ORDER_FIELDS = (
+    *("id", "source_id", "external_id", "customer_id", "source_record_id", "store_id"),
+    *("associate_id", "ordered_at", "status", "currency", "total", "import_batch_id"),
+    "created_at",
+)
+UPDATED_ORDER_FIELDS = (
+    *("customer_id", "source_record_id", "store_id", "associate_id", "ordered_at", "status"),
+    *("currency", "total", "import_batch_id"),
+)
+LINE_FIELDS = (
+    *("order_id", "line_number", "product_id", "sku", "product_name", "quantity"),
+    *("unit_price", "line_total", "is_returned"),
+)
+
+
+def _order_row(order: Order) -> tuple:
+    return tuple(getattr(order, name) for name in ORDER_FIELDS)
+
+
+def _line_row(line: OrderLine) -> tuple:
+    return (
+        line.order.pk,
+        line.line_number,
+        line.product_id,
+        line.sku,
+        line.product_name,
+        line.quantity,
+        line.unit_price,
+        line.line_total,
+        line.is_returned,
+    )
 
 
 def _lines(order: Order, rows: list[OrderLineRow], references, start: int = 0) -> list[OrderLine]:

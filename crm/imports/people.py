@@ -4,6 +4,7 @@ and add the consents they state to the ledger."""
 from django.utils import timezone
 
 from crm.identity import resolve
+from crm.imports import bulk
 from crm.imports.outcome import Outcome
 from crm.imports.validate import PersonRow
 from crm.models import Consent, ImportBatch, SourceRecord
@@ -11,6 +12,11 @@ from crm.models import Consent, ImportBatch, SourceRecord
 RECORD_FIELDS = (
     *("first_name", "last_name", "email", "phone", "birth_date", "street", "postcode", "city"),
     *("country", "loyalty_card", "seen_at"),
+)
+
+CONSENT_FIELDS = (
+    *("customer_id", "purpose", "channel", "is_granted", "recorded_at", "source_id"),
+    *("source_record_id", "proof", "created_at"),
 )
 
 
@@ -46,8 +52,11 @@ def load_people(*, batch: ImportBatch, rows: list[PersonRow], outcome: Outcome) 
         record.row_number = row.number
         to_consent.append((record, row))
     if changed:
-        SourceRecord.objects.bulk_update(
-            changed, [*RECORD_FIELDS, "raw", "import_batch", "row_number"], batch_size=500
+        fields = [*RECORD_FIELDS, "raw", "import_batch_id", "row_number"]
+        bulk.update_rows(
+            SourceRecord,
+            fields,
+            ((record.pk, *(getattr(record, name) for name in fields)) for record in changed),
         )
     # New records are inserted by the resolver, once it knows their customer.
     counts = resolve.resolve_records(records=created + changed, batch=batch)
@@ -107,17 +116,18 @@ def _record_consents(batch: ImportBatch, pairs: list[tuple[SourceRecord, PersonR
             if latest.get(key) == is_granted:
                 continue
             entries.append(
-                Consent(
-                    customer_id=record.customer_id,
-                    purpose=purpose,
-                    channel=medium,
-                    is_granted=is_granted,
+                (
+                    record.customer_id,
+                    purpose,
+                    medium,
+                    is_granted,
                     # A first statement dates from the record; a change of mind from now, so it
                     # is newer than what it replaces.
-                    recorded_at=now if key in latest else (row.seen_at or now),
-                    source=batch.source,
-                    source_record=record,
-                    proof=f"{batch.source.code} file “{batch.file_name}”, row {row.number}"[:255],
+                    now if key in latest else (row.seen_at or now),
+                    batch.source_id,
+                    record.pk,
+                    f"{batch.source.code} file “{batch.file_name}”, row {row.number}"[:255],
+                    now,
                 )
             )
-    Consent.objects.bulk_create(entries)
+    bulk.insert_rows(Consent, CONSENT_FIELDS, entries)

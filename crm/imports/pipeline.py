@@ -2,7 +2,8 @@
 
     create_import   check the file (size, what it is), refuse a file already imported, work out
                     its encoding, delimiter and column mapping, store it under MEDIA_ROOT
-    run_import      stage (count the rows), then batch after batch from the checkpoint:
+    run_import      stage (read the file once into its staging table), then batch after batch
+                    from the checkpoint:
                     validate + normalize → resolve identities → upsert → refresh scores,
                     each batch in one transaction with its counters, checkpoint and heartbeat
     resume_stalled_imports
@@ -15,8 +16,8 @@ of its last committed batch, and the next run starts there. Two runs of the same
 import and checks that the checkpoint is still where this run read from; the run that finds it
 moved stops.
 
-The file is re-read from the start on each run and skipped up to the checkpoint (fast: CSV
-parsing without loading anything); there is no staging table yet.
+The file is read once, into the import's staging table (``staging.py``: COPY on PostgreSQL,
+bulk inserts on SQLite); every run reads its batches back from there, from the checkpoint on.
 """
 
 import dataclasses
@@ -35,7 +36,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from crm import services, tasks
-from crm.imports import checks, formats, readers, validate
+from crm.imports import bulk, checks, formats, readers, staging, validate
 from crm.imports.interactions import load_interactions
 from crm.imports.orders import load_orders
 from crm.imports.outcome import Outcome
@@ -209,11 +210,10 @@ def run_import(
     if batch.status in FINISHED:
         return batch.status
     try:
-        if batch.rows_total is None:
+        if batch.rows_total is None or not staging.exists(batch.pk):
             stage_import(batch=batch)
-        path, options = file_path(batch), read_options(batch)
         columns = batch.column_mapping["columns"]
-        rows = readers.read_rows(path, options, start=batch.checkpoint)
+        rows = staging.read_staged(batch_pk=batch.pk, start=batch.checkpoint)
         size = batch.column_mapping.get("batch_rows") or default_batch_rows()
         for chunk in _chunks(rows, size, _group_key(batch.kind, columns)):
             start = batch.checkpoint
@@ -236,12 +236,23 @@ def run_import(
 
 
 def stage_import(*, batch: ImportBatch) -> None:
-    """Count the file's rows (the progress bar's 100%) and mark the import started."""
-    total = readers.count_records(file_path(batch), read_options(batch))
+    """Read the file once into the import's staging table, count its records (the progress
+    bar's 100%) and mark the import started; table, rows and count are committed together.
+    Two runs staging at once queue on the import's row lock, and the second finds it done."""
     now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk, started_at=None).update(started_at=now)
     ImportBatch.objects.filter(pk=batch.pk, rows_total=None).update(
-        rows_total=total, status=Status.LOADING, started_at=now, heartbeat_at=now
+        status=Status.STAGING, heartbeat_at=now
     )
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.rows_total is None or not staging.exists(batch.pk):
+            total = staging.stage_rows(
+                batch_pk=batch.pk, path=file_path(batch), options=read_options(batch)
+            )
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                rows_total=total, status=Status.LOADING, heartbeat_at=timezone.now()
+            )
     batch.refresh_from_db()
 
 
@@ -250,6 +261,7 @@ def finish_import(*, batch: ImportBatch) -> None:
     ImportBatch.objects.filter(pk=batch.pk).exclude(status__in=FINISHED).update(
         status=Status.DONE, finished_at=now, heartbeat_at=now
     )
+    staging.drop(batch_pk=batch.pk)
     batch.refresh_from_db()
 
 
@@ -387,20 +399,23 @@ def refresh_scores(*, customer_ids: set[int]) -> None:
         .annotate(last=Max("occurred_at"))
         .values_list("customer", "last")
     )
+    weighted = [name.removesuffix("_id") for name in services.COMPLETENESS_WEIGHTS]
+    customers = Customer.objects.filter(pk__in=customer_ids).only(
+        *weighted, "profile_completeness", "last_purchase_at", "last_seen_at"
+    )
     changed = []
-    for customer in Customer.objects.filter(pk__in=customer_ids):
+    for customer in customers:
         seen = [m for m in (last_purchase.get(customer.pk), last_interaction.get(customer.pk)) if m]
-        wanted = {
-            "profile_completeness": services.profile_completeness(customer),
-            "last_purchase_at": last_purchase.get(customer.pk),
-            "last_seen_at": max(seen) if seen else customer.last_seen_at,
-        }
-        if any(getattr(customer, name) != value for name, value in wanted.items()):
-            for name, value in wanted.items():
-                setattr(customer, name, value)
-            changed.append(customer)
-    Customer.objects.bulk_update(
-        changed, ["profile_completeness", "last_purchase_at", "last_seen_at"], batch_size=1000
+        wanted = (
+            services.profile_completeness(customer),
+            last_purchase.get(customer.pk),
+            max(seen) if seen else customer.last_seen_at,
+        )
+        current = (customer.profile_completeness, customer.last_purchase_at, customer.last_seen_at)
+        if wanted != current:
+            changed.append((customer.pk, *wanted))
+    bulk.update_rows(
+        Customer, ["profile_completeness", "last_purchase_at", "last_seen_at"], changed
     )
 
 
