@@ -9,7 +9,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Channel, Consent, Identity, Interaction, Preference
+from crm.imports import checks as import_checks
+from crm.imports import formats as import_formats
+from crm.models import Channel, Consent, Identity, ImportBatch, Interaction, Preference, Source
 
 LABELS = {"email": _("E-mail"), "phone": _("Phone")}
 
@@ -148,3 +150,78 @@ class RegistrationForm(forms.Form):
     marketing_consent = forms.BooleanField(
         label=_("Agrees to receive offers by e-mail"), required=False
     )
+
+
+# --- Channel imports: upload and column mapping (crm/views/imports.py) ------------------------
+#
+# The forms check what can be checked without reading the file (a source, a kind, a file of a
+# size and a type Bottega imports); the file's content is checked by crm/imports/checks.py when
+# the dry run reads it, and its refusals are shown on the same form.
+
+IMPORT_KIND_LABELS = {
+    ImportBatch.Kind.PEOPLE: _("People"),
+    ImportBatch.Kind.ORDERS: _("Orders"),
+    ImportBatch.Kind.INTERACTIONS: _("Interactions"),
+}
+NOT_MAPPED = ""
+
+
+class ImportUploadForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label=_("Source"), queryset=Source.objects.filter(is_active=True), empty_label=None
+    )
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=IMPORT_KIND_LABELS.items())
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV, Excel (.xlsx) or JSON Lines, with a header row."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.jsonl,.ndjson"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        import_checks.file_format(upload.name)  # a ValidationError naming the file
+        limit = import_checks.max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("“%(name)s” is %(size)s; the limit is %(limit)s. Split it into smaller files.")
+                % {
+                    "name": upload.name,
+                    "size": import_checks.human_size(upload.size),
+                    "limit": import_checks.human_size(limit),
+                }
+            )
+        return upload
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per column of the file: the Bottega field it fills, or none (kept raw)."""
+
+    save_mapping = forms.BooleanField(
+        label=_("Remember this mapping for the next files of this source"), required=False
+    )
+
+    def __init__(self, *args, headers: list[str], kind: str, initial_mapping: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(NOT_MAPPED, _("— keep in the raw row —"))] + [
+            (field, field) for field in import_formats.COLUMNS[kind]
+        ]
+        self.headers = headers
+        for position, header in enumerate(headers):
+            self.fields[f"column_{position}"] = forms.ChoiceField(
+                label=header,
+                choices=choices,
+                required=False,
+                initial=initial_mapping.get(header, NOT_MAPPED),
+            )
+
+    def column_fields(self):
+        return [self[f"column_{position}"] for position in range(len(self.headers))]
+
+    def mapping(self) -> dict[str, str]:
+        """Column → field for the columns mapped to a field (the first column wins a field)."""
+        chosen: dict[str, str] = {}
+        for position, header in enumerate(self.headers):
+            field = self.cleaned_data.get(f"column_{position}") or NOT_MAPPED
+            if field and field not in chosen.values():
+                chosen[header] = field
+        return chosen

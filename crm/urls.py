@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.i18n import set_language
 
-from crm.views import capture, cases, console, customers, home, merges, review
+from crm.views import capture, cases, console, customers, home, imports, merges, review
 
 app_name = "crm"
 urlpatterns = [
@@ -40,6 +40,10 @@ urlpatterns = [
     path("language/", set_language, name="set-language"),
     path("cases/", cases.case_list, name="case-list"),
     path("console/", console.console, name="console"),
+    path("imports/", imports.import_list, name="import-list"),
+    path("imports/upload/<slug:token>/", imports.import_preview, name="import-preview"),
+    path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<int:pk>/rejected.csv", imports.import_rejected_rows, name="import-rejected"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:pk>/decide/", review.review_decide, name="review-decide"),
     path("review/accept-above/", review.review_bulk_accept, name="review-bulk-accept"),

@@ -69,7 +69,7 @@ def check_file(*, path: Path, file_name: str, limit: int | None = None) -> str:
         raise ValidationError(f"“{file_name}” is empty.")
     if size > limit:
         raise ValidationError(
-            f"“{file_name}” is {_human_size(size)}; the limit is {_human_size(limit)}. "
+            f"“{file_name}” is {human_size(size)}; the limit is {human_size(limit)}. "
             "Split it into smaller files and import them one after the other."
         )
     with path.open("rb") as handle:
@@ -125,7 +125,7 @@ def _check_text(file_name: str, sample: bytes, fmt: str) -> None:
             )
 
 
-def _human_size(size: int) -> str:
+def human_size(size: int) -> str:
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":

@@ -77,9 +77,28 @@ class _Prepared:
     size: int
 
 
-def _prepare(
-    *, source: Source, kind: str, path: Path, file_name: str, mapping: dict | None, encoding: str
-) -> _Prepared:
+@dataclasses.dataclass
+class FileHeader:
+    """What a file's first lines say: how to read it, its columns and how they map."""
+
+    fmt: str
+    options: readers.ReadOptions
+    headers: list[str]
+    columns: dict[str, str]  # file column → Bottega field
+    missing: list[str]  # required fields no column maps to
+
+
+def read_header(
+    *,
+    source: Source,
+    kind: str,
+    path: Path,
+    file_name: str,
+    mapping: dict | None = None,
+    encoding: str = "",
+) -> FileHeader:
+    """Check the file (ValidationError when it is refused) and read its columns and their
+    mapping: this import's ``mapping``, then the source's saved one, then the canonical names."""
     if kind not in formats.COLUMNS:
         raise ValidationError(f"“{kind}” is not a kind of import: people, orders or interactions.")
     fmt = checks.check_file(path=path, file_name=file_name)
@@ -91,12 +110,25 @@ def _prepare(
     columns = formats.effective_mapping(
         kind=kind, headers=header, saved=(source.column_mapping or {}).get(kind), given=mapping
     )
-    if missing := formats.missing_required(kind=kind, mapping=columns):
+    missing = formats.missing_required(kind=kind, mapping=columns)
+    return FileHeader(fmt, options, header, columns, missing)
+
+
+def _prepare(
+    *, source: Source, kind: str, path: Path, file_name: str, mapping: dict | None, encoding: str
+) -> _Prepared:
+    header = read_header(
+        source=source, kind=kind, path=path, file_name=file_name, mapping=mapping, encoding=encoding
+    )
+    if header.missing:
         raise ValidationError(
-            f"“{file_name}” has no column for {', '.join(missing)}. Its columns are: "
-            f"{', '.join(header) or 'none'}. Map a column to each of these fields and try again."
+            f"“{file_name}” has no column for {', '.join(header.missing)}. Its columns are: "
+            f"{', '.join(header.headers) or 'none'}. Map a column to each of these fields and "
+            "try again."
         )
-    return _Prepared(fmt, options, columns, file_sha256(path), path.stat().st_size)
+    return _Prepared(
+        header.fmt, header.options, header.columns, file_sha256(path), path.stat().st_size
+    )
 
 
 def file_sha256(path: Path) -> str:
@@ -163,19 +195,38 @@ def create_import(
 
 
 def _earlier_import(earlier: ImportBatch) -> ImportBatch:
-    when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
     if earlier.status in (Status.FAILED, Status.CANCELLED):
         ImportBatch.objects.filter(pk=earlier.pk).update(
             status=Status.PENDING, error="", finished_at=None
         )
         earlier.refresh_from_db()
         return earlier
+    raise _already_imported(earlier)
+
+
+def _already_imported(earlier: ImportBatch) -> AlreadyImported:
+    when = timezone.localtime(earlier.created_at).strftime("%Y-%m-%d %H:%M")
     state = "was imported" if earlier.status == Status.DONE else "is being imported"
-    raise AlreadyImported(
+    return AlreadyImported(
         f"This file {state} already as import #{earlier.pk} (“{earlier.file_name}”, {when}, "
         f"{earlier.get_status_display().lower()}); nothing was changed.",
         earlier,
     )
+
+
+def check_not_imported(*, source: Source, kind: str, path: Path) -> None:
+    """Raise AlreadyImported when this file (same bytes) from this source, for this kind, was
+    imported or is being imported: what an upload says before its dry run. A failed import of
+    it is no refusal (importing it again resumes that one)."""
+    earlier = (
+        ImportBatch.objects.filter(
+            source=source, kind=kind, content_hash=file_sha256(path), is_dry_run=False
+        )
+        .exclude(status__in=(Status.FAILED, Status.CANCELLED))
+        .first()
+    )
+    if earlier is not None:
+        raise _already_imported(earlier)
 
 
 def file_path(batch: ImportBatch) -> Path:
@@ -453,6 +504,17 @@ def resume_stalled_imports(*, older_than: timedelta | None = None) -> list[int]:
     return resumed
 
 
+def save_column_mapping(*, source: Source, kind: str, mapping: dict[str, str]) -> None:
+    """Remember a file's column → field mapping on the source, for its next files of ``kind``
+    (the columns mapped to nothing are left out). Other kinds' mappings are kept."""
+    kept = {column: field for column, field in mapping.items() if field in formats.COLUMNS[kind]}
+    with transaction.atomic():
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        locked.column_mapping = {**(locked.column_mapping or {}), kind: kept}
+        locked.save(update_fields=["column_mapping"])
+    source.column_mapping = locked.column_mapping
+
+
 def enqueue_import(*, batch: ImportBatch) -> None:
     """Hand the import to the workers (on the imports queue), once the transaction commits."""
     tasks.run_import.delay_on_commit(batch.pk)
@@ -471,6 +533,8 @@ class DryRunReport:
     sent_to_review: int
     rejections: list  # the first rejected rows: (row number, column, reason)
     columns: dict[str, str]
+    # The first rows as the import will read them: (row number, {field: value}).
+    preview: list[tuple[int, dict[str, str]]] = dataclasses.field(default_factory=list)
 
 
 class _RollBack(Exception):
@@ -486,6 +550,7 @@ def dry_run_import(
     rows: int = 1000,
     mapping: dict | None = None,
     encoding: str = "",
+    preview_rows: int = 10,
 ) -> DryRunReport:
     """Map and load the file's first ``rows`` rows inside a transaction that is rolled back:
     the counts the import would produce, and nothing written. A file already imported is
@@ -522,6 +587,10 @@ def dry_run_import(
                 sent_to_review=outcome.sent_to_review,
                 rejections=[(r.number, r.column, r.reason) for r in outcome.rejected[:50]],
                 columns=prepared.columns,
+                preview=[
+                    (row.number, formats.split_row(row.values, prepared.columns)[0])
+                    for row in chunk[:preview_rows]
+                ],
             )
             raise _RollBack
     except _RollBack:
