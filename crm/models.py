@@ -200,7 +200,9 @@ def _name_is_close(words: list[str], name: str) -> bool:
     """Whether every word typed is part of a word of the name, or one typo away from it."""
     from rapidfuzz.distance import OSA  # a swap of two letters counts as one typo
 
+    # "dell'acqua" is also read as "dell" and "acqua", "anna-maria" as "anna" and "maria".
     name_words = search_words(name)
+    name_words += [part for word in name_words for part in re.split(r"[^a-z0-9]+", word) if part]
     return all(
         any(
             word in candidate
