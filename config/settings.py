@@ -129,6 +129,10 @@ USE_TZ = True
 
 # Phone numbers without a country prefix are read as numbers of this region.
 BOTTEGA_PHONE_REGION = env("BOTTEGA_PHONE_REGION", default="IT")
+# Identity matching: a match probability at or above the link threshold links a channel record
+# to an existing customer; from the review threshold up it goes to the review queue.
+BOTTEGA_MATCH_LINK_THRESHOLD = env.float("BOTTEGA_MATCH_LINK_THRESHOLD", default=0.999)
+BOTTEGA_MATCH_REVIEW_THRESHOLD = env.float("BOTTEGA_MATCH_REVIEW_THRESHOLD", default=0.5)
 
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -939,3 +939,38 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.WAITING)
+
+
+class MatchKey(models.Model):
+    """A blocking key of a source record (a hash of, say, the surname's sound and the birth
+    year): how matching finds, with one indexed lookup, the existing records worth comparing
+    with a new one. Written by identity resolution (``crm/identity/resolve.py``)."""
+
+    source_record = models.ForeignKey(
+        SourceRecord, on_delete=models.CASCADE, related_name="match_keys"
+    )
+    key = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            # (key, record) is also the index the lookups read, without touching the table.
+            models.UniqueConstraint(fields=["key", "source_record"], name="matchkey_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.source_record_id}"
+
+
+class MatchModel(models.Model):
+    """A matching model trained on the source records (Fellegi–Sunter m and u, name
+    frequencies), as ``crm/identity/model_store.py`` saves it. The newest one is used."""
+
+    parameters = models.JSONField()
+    records = models.PositiveIntegerField(help_text="Source records it was trained on.")
+    trained_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Matching model of {self.trained_at:%Y-%m-%d %H:%M} ({self.records:,} records)"

@@ -291,6 +291,8 @@ class _Scored:
     swapped: np.ndarray
     contradicted: np.ndarray  # different first name without an agreeing birth date
     conflicting: np.ndarray  # different first name and different birth date
+    # the names and birth date allow one person behind a shared strong identifier
+    compatible: np.ndarray
 
 
 def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Scored:
@@ -315,7 +317,33 @@ def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Score
         vouched = _personal_agreement(comparer, levels, personal_fields)
         contradicted &= ~vouched
         conflicting &= ~vouched
-    return _Scored(levels, weights, totals, probabilities, swapped, contradicted, conflicting)
+    compatible = names_compatible(comparer, levels)
+    return _Scored(
+        levels, weights, totals, probabilities, swapped, contradicted, conflicting, compatible
+    )
+
+
+def names_compatible(comparer: Comparer, levels: np.ndarray) -> np.ndarray:
+    """Pairs whose names and birth date allow them to be one person: the first names agree
+    (a nickname or an initial will do) and so do the surnames, or the birth date is the same
+    (a surname changed by marriage); and the birth dates are not plainly different. A missing
+    value contradicts nothing.
+
+    This is what a shared e-mail or mobile needs on top to link: a household shares them, and
+    so, now and then, do two people of the same first name."""
+    names = {spec.name for spec in comparer.fields}
+    compatible = np.ones(len(levels), dtype=bool)
+    different_name = len(scoring.LEVELS["name"]) - 1
+    birth_equal = np.zeros(len(levels), dtype=bool)
+    if "birth_date" in names:
+        birth = levels[:, comparer.column("birth_date")]
+        birth_equal = birth == scoring.EXACT
+        compatible &= birth != len(scoring.LEVELS["date"]) - 1
+    if "first_name" in names:
+        compatible &= levels[:, comparer.column("first_name")] != different_name
+    if "last_name" in names:
+        compatible &= (levels[:, comparer.column("last_name")] != different_name) | birth_equal
+    return compatible
 
 
 def _rest_of_evidence(model, scored: _Scored, row: int, strong) -> float:
@@ -364,14 +392,17 @@ def _decide(
     contradicted: bool,
     strong: tuple[str, str] | None,
     rest: float = 0.0,
+    compatible: bool = True,
 ) -> tuple[str, str]:
-    if strong is not None and rest < config.strong_veto:
-        contradicted = True
-    if strong is not None and not contradicted:
+    """Link, review or new for one pair. A strong identifier links only when the names are
+    compatible (``names_compatible``) and the rest of the evidence is not against it; when it
+    does not, the pair is scored like any other, and at worst goes to a person."""
+    strong_holds = strong is not None and compatible and rest >= config.strong_veto
+    if strong_holds and not contradicted:
         return LINK, "strong"
     if probability >= config.link_threshold and not contradicted:
         return LINK, "probabilistic"
-    if probability >= config.review_threshold or (strong is not None and contradicted):
+    if probability >= config.review_threshold or strong is not None:
         return REVIEW, "probabilistic"
     return NEW, "probabilistic"
 
@@ -415,7 +446,14 @@ def resolve_batch(
         if strong is None and probability < config.review_threshold:
             continue
         rest = _rest_of_evidence(model, scored, row, strong)
-        action, rule = _decide(config, probability, bool(scored.contradicted[row]), strong, rest)
+        action, rule = _decide(
+            config,
+            probability,
+            bool(scored.contradicted[row]),
+            strong,
+            rest,
+            bool(scored.compatible[row]),
+        )
         if action == NEW:
             continue
         evidence = _evidence(model, comparer, scored, row, a, b)
@@ -567,7 +605,14 @@ def score_against(
         strong = shared[0] if shared else None
         probability = float(scored.probabilities[row])
         rest = _rest_of_evidence(model, scored, row, strong)
-        action, rule = _decide(config, probability, bool(scored.contradicted[row]), strong, rest)
+        action, rule = _decide(
+            config,
+            probability,
+            bool(scored.contradicted[row]),
+            strong,
+            rest,
+            bool(scored.compatible[row]),
+        )
         evidence = _evidence(model, comparer, scored, row, 0, row + 1)
         if strong is not None:
             evidence["identifier"] = {"kind": strong[0], "value": strong[1]}

@@ -1,51 +1,78 @@
 """Identity resolution against the database: which customer each new channel record is.
 
-Imports call ``resolve_records`` once per batch of rows. The rules, strongest first:
+Imports call ``resolve_records`` once per batch of rows; a form or an API event calls
+``resolve_one`` for a single record. Both run the same steps:
 
 1. A record already linked (seen in an earlier import, merged or detached by hand) keeps its
    customer: re-importing a row never moves it.
-2. A strong identifier another customer already has links to that customer:
-   - a loyalty card, unless first name *and* birth date both differ (a card handed to a relative);
-   - an e-mail, when the first names agree or one of them is missing (a family shares an e-mail);
-   - a mobile phone, when the first names agree (landlines are shared by households and never
-     link on their own).
-   When identifiers point at different customers, the one with more of them wins, then the
-   stronger kind (card, e-mail, phone), then the oldest customer.
-3. A value in ``HubIdentifier``, held by more than ``HUB_CUSTOMER_LIMIT`` customers, or by more
-   people than that within the batch (the shop's phone, ``noemail@…``) never links; it is
-   recorded as a hub identifier so the manager sees it and golden records leave it out.
-4. Records with no usable strong identifier go to ``decide_without_strong_identifier``: the seam
-   where the probabilistic engine (``crm/identity/match.py``) plugs in, with its two thresholds
-   (link above, review queue between, new customer below). Until a trained model is
-   configured it decides "new customer".
+2. **Candidates.** Every record has blocking keys (``KEY_RULES``: the surname's sound with the
+   birth year, the postcode with the first name's sound, the birth date with the initial, the
+   mailbox, the phone's last digits, the names in either order, the loyalty card…), kept hashed
+   in ``MatchKey``. One indexed lookup per batch finds the existing records sharing a key, and
+   with them all the records of their customers. A key held by more than ``DB_BLOCK_LIMIT``
+   records finds nobody (a common name in a big city: the other keys narrow it down). The
+   batch's own records are candidates for each other too.
+3. **Hub values.** An e-mail, phone or card held by more than ``HUB_CUSTOMER_LIMIT`` customers,
+   by more than that many distinct people (first name, birth date) among the records compared,
+   or already in ``HubIdentifier`` (the shop's phone, ``noemail@…``) never links and is not
+   compared; new ones are recorded in ``HubIdentifier`` for the manager.
+4. **Scoring.** Each pair (new record × candidate, and new × new sharing a key) is scored with
+   the Fellegi–Sunter model (``model_store``: trained by EM on the records, or the prior model).
+   - A shared *strong identifier* (loyalty card, e-mail, mobile phone) links when the names
+     agree: first names compatible (a nickname or an initial will do) and surnames compatible
+     or the same birth date, and no plainly different birth date (``match.names_compatible``).
+     A family sharing an e-mail, or two Marias sharing a mobile, do not.
+   - Otherwise the match probability decides: at or above ``BOTTEGA_MATCH_LINK_THRESHOLD``
+     (default 0.999) link, unless the first names differ without an agreeing birth date; at
+     or above ``BOTTEGA_MATCH_REVIEW_THRESHOLD`` (default 0.5), or a strong identifier that
+     the names contradict, a new customer and a ``MatchCandidate`` for a manager to review;
+     below, a new customer.
+5. **Joining.** Links are applied strongest first (strong identifiers, then by score) with
+   union–find. A join is refused when it would put two existing customers together (that is a
+   merge, for a person to decide), two records that cannot be one person (different first name
+   and birth date, or plainly different birth dates), or a pair a manager rejected.
 
-Records of one batch are resolved in file order against the database *and* each other, so two
-rows of the same person in one file end up on one customer. Golden records are recomputed once
-per touched customer, in bulk.
+Every decision keeps its evidence (fields, levels, weights, score) on the source record
+(``match_rule``, ``match_score``, ``match_evidence``) or on the review candidate. Golden records
+of the touched customers are recomputed once per batch.
 """
 
+from __future__ import annotations
+
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from crm.identity import match, normalize, survivorship
-from crm.identity.scoring import PersonRecord, clean
+from crm.identity import blocking, match, model_store, normalize, survivorship
+from crm.identity.scoring import Comparer, PersonRecord, clean
 from crm.models import (
     Customer,
     HubIdentifier,
-    Identity,
     ImportBatch,
     MatchCandidate,
+    MatchKey,
     SourceRecord,
 )
 
 HUB_CUSTOMER_LIMIT = 3
+# A blocking key shared by more existing records than this finds no candidates by itself.
+DB_BLOCK_LIMIT = 60
 # Plain strings (not the enum members), so they hash like the values read from the database.
 CARD, EMAIL, PHONE = "loyalty_card", "email", "phone"
-# Strongest first: the order in which identifiers break a tie between two customers.
-STRONG_KINDS = (CARD, EMAIL, PHONE)
+STRONG_KINDS = ("loyalty_card", "email", "mobile_phone")
+# The keys kept for each record: the engine's blocking rules, and the exact identifiers (an
+# exact e-mail or phone held by too many records is a hub value).
+KEY_RULES: tuple[blocking.BlockingRule, ...] = blocking.DEFAULT_RULES + blocking.identifier_rules(
+    (CARD, EMAIL, PHONE)
+)
+STRONG_VETO = -5.0
+_QUERY_CHUNK = 900  # ids per IN (...): within every database's parameter limit
 
 NEW = "new"
 LINK = "link"
@@ -71,15 +98,21 @@ class Decision:
     evidence: dict = field(default_factory=dict)
 
 
-# An owner of an identifier value: ("customer", pk) for a customer in the database, or
-# ("group", n) for a new customer this batch is about to create.
-Owner = tuple[str, int]
+def match_config() -> match.MatchConfig:
+    """The engine's settings, with the thresholds the deployment chose."""
+    return match.MatchConfig(
+        link_threshold=float(getattr(settings, "BOTTEGA_MATCH_LINK_THRESHOLD", 0.999)),
+        review_threshold=float(getattr(settings, "BOTTEGA_MATCH_REVIEW_THRESHOLD", 0.5)),
+        hub_people_limit=HUB_CUSTOMER_LIMIT,
+        strong_kinds=STRONG_KINDS,
+        blocking_identifiers=(CARD,),
+        # Names decide whether a shared identifier holds (``match.names_compatible``); beyond
+        # them, only strong evidence against (another city, phone and birth year) refuses it.
+        strong_veto=STRONG_VETO,
+    )
 
 
-@dataclass
-class _OwnerFacts:
-    first_names: set[str] = field(default_factory=set)
-    birth_dates: set = field(default_factory=set)
+# --- entry points -----------------------------------------------------------------------------
 
 
 def resolve_records(
@@ -89,92 +122,36 @@ def resolve_records(
     records of all customers the records belong to, and count what happened.
 
     Records not saved yet are inserted once their customer is known (one INSERT each, no
-    UPDATE after). Runs in the caller's transaction (or its own); creates customers, hub
-    identifiers and review candidates; never moves a record already linked.
+    UPDATE after); every record's blocking keys are (re)written. Runs in the caller's
+    transaction (or its own); may train and store a new matching model when the records have
+    doubled since the last one; creates customers, hub identifiers and review candidates;
+    never moves a record already linked.
     """
     with transaction.atomic():
-        return _resolve(records, batch)
+        return _resolve(records)
 
 
-def _resolve(records: list[SourceRecord], batch: ImportBatch | None) -> ResolutionCounts:
+def resolve_one(*, record: SourceRecord) -> Decision:
+    """Who this one record is (a form, an API event), against the existing customers: link,
+    review or new, with the evidence. Reads only; writes nothing."""
+    if record.customer_id is not None:
+        return Decision(action=LINK, customer_id=record.customer_id, rule=record.match_rule)
+    plan = _Plan.build([record], population=_population(extra=1))
+    return plan.decision_of_one()
+
+
+# --- the batch --------------------------------------------------------------------------------
+
+
+def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
     counts = ResolutionCounts()
     unresolved = [record for record in records if record.customer_id is None]
-    index = _IdentifierIndex.load(unresolved)
-    # Each record either joins an owner by a strong identifier (a customer, or a new customer
-    # founded earlier in this batch) or founds a new one, in file order, so that later rows of
-    # the same person find it.
-    joined: dict[int, tuple[Owner, Decision]] = {}
-    founders: dict[int, int] = {}  # group → position of its first record
-    for position, record in enumerate(unresolved):
-        decision = index.strong_decision(record)
-        if decision is None:
-            founders[index.new_group(record)] = position
-        else:
-            joined[position] = decision
-            index.add(decision[0], record)
-    # A new person the strong identifiers did not know may still be an existing customer:
-    # the probabilistic seam decides for the first record of each new group.
-    groups = list(founders)
-    engine = decide_without_strong_identifier(
-        records=[unresolved[founders[group]] for group in groups]
-    )
-    engine_decision = dict(zip(groups, engine, strict=True))
-    linked_group = {
-        group: decision.customer_id
-        for group, decision in engine_decision.items()
-        if decision.action == LINK
-    }
-    to_create = [group for group in groups if group not in linked_group]
-    first_seen = {}
-    for group in to_create:
-        record = unresolved[founders[group]]
-        first_seen[group] = record.seen_at or record.created_at
-    for position, (owner, _) in joined.items():
-        if owner[0] == "group" and owner[1] in first_seen:
-            record = unresolved[position]
-            first_seen[owner[1]] = min(first_seen[owner[1]], record.seen_at or record.created_at)
-    created = Customer.objects.bulk_create(
-        [Customer(created_at=first_seen[group]) for group in to_create]
-    )
-    customer_of_group = {
-        group: customer.pk for group, customer in zip(to_create, created, strict=True)
-    }
-    customer_of_group.update(linked_group)
-
-    now = timezone.now()
-    candidates = []
-    founder_positions = {position: group for group, position in founders.items()}
-    for position, record in enumerate(unresolved):
-        if position in founder_positions:
-            group = founder_positions[position]
-            decision = engine_decision[group]
-            record.customer_id = customer_of_group[group]
-            if decision.action == LINK:
-                record.match_rule = SourceRecord.MatchRule.PROBABILISTIC
-                counts.linked += 1
-            else:
-                record.match_rule = SourceRecord.MatchRule.NEW
-                counts.new += 1
-            record.match_score = decision.score
-            record.match_evidence = decision.evidence
-            if decision.action == REVIEW:
-                counts.review += 1
-                candidates.append(
-                    MatchCandidate(
-                        source_record=record,
-                        customer_id=decision.customer_id,
-                        score=decision.score or 0.0,
-                        evidence=decision.evidence,
-                    )
-                )
-        else:
-            owner, decision = joined[position]
-            record.customer_id = owner[1] if owner[0] == "customer" else customer_of_group[owner[1]]
-            record.match_rule = decision.rule
-            record.match_score = decision.score
-            record.match_evidence = decision.evidence
-            counts.linked += 1
-        record.linked_at = now
+    if unresolved:
+        population = _population(extra=len(unresolved))
+        if model_store.needs_training(population):
+            _train(unresolved)
+        plan = _Plan.build(unresolved, population=population)
+        counts = plan.apply()
     # New records are inserted once their customer is known: one INSERT, no UPDATE after.
     to_insert = [record for record in unresolved if record.pk is None]
     to_update = [record for record in unresolved if record.pk is not None]
@@ -185,12 +162,25 @@ def _resolve(records: list[SourceRecord], batch: ImportBatch | None) -> Resoluti
         SourceRecord.objects.bulk_update(
             to_update, ["customer", "match_rule", "match_score", "match_evidence", "linked_at"]
         )
-    if candidates:
-        MatchCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
-    index.save_hubs()
+    if unresolved:
+        plan.save_candidates_and_hubs()
+    write_match_keys(records=records)
     touched = Customer.objects.filter(pk__in={record.customer_id for record in records})
     survivorship.recompute_golden_records(customers=list(touched))
     return counts
+
+
+def _population(*, extra: int) -> int:
+    return SourceRecord.objects.count() + extra
+
+
+def _train(batch_records: list[SourceRecord]) -> None:
+    """Train on the records stored so far and this batch's, most recent first."""
+    limit = model_store.TRAIN_MAX_RECORDS - len(batch_records)
+    stored = SourceRecord.objects.order_by("-pk")[: max(limit, 0)]
+    people = [person_record(record) for record in stored.iterator(chunk_size=5000)]
+    people += [person_record(record) for record in batch_records]
+    model_store.train_from_records(people, match_config())
 
 
 def _read_back_pks(records: list[SourceRecord]) -> None:
@@ -202,14 +192,54 @@ def _read_back_pks(records: list[SourceRecord]) -> None:
             by_key[(source_pk, external_id)].pk = pk
 
 
-def decide_without_strong_identifier(*, records: list[SourceRecord]) -> list[Decision]:
-    """One decision per record that no strong identifier resolved: the probabilistic seam.
+# --- blocking keys ----------------------------------------------------------------------------
 
-    This is where ``match.score_against`` plugs in (candidates found by blocking keys, scored
-    with a trained model, link above ``MatchConfig.link_threshold``, review between the two
-    thresholds, new below). No trained model is stored yet, so every record is a new customer.
-    """
-    return [Decision(action=NEW) for _ in records]
+
+def _hash(text: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def record_keys(person: PersonRecord) -> dict[int, str]:
+    """The hashed blocking keys of a record, each with the name of its rule."""
+    keys = {}
+    for rule in KEY_RULES:
+        key = rule.key(person)
+        if key is not None:
+            keys[_hash(f"{rule.name}:{key}")] = rule.name
+    return keys
+
+
+def write_match_keys(*, records: list[SourceRecord]) -> None:
+    """Replace the blocking keys of these saved records with their current ones."""
+    saved = [record for record in records if record.pk is not None]
+    if not saved:
+        return
+    for chunk in _chunks([record.pk for record in saved]):
+        MatchKey.objects.filter(source_record__in=chunk).delete()
+    MatchKey.objects.bulk_create(
+        [
+            MatchKey(source_record_id=record.pk, key=key)
+            for record in saved
+            for key in record_keys(person_record(record))
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+
+
+def _chunks(values: list, size: int = _QUERY_CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- the comparison forms ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65_536)
+def _phone_kind(phone: str) -> str:
+    return normalize.phone_kind(phone) if phone else ""
 
 
 def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> PersonRecord:
@@ -220,7 +250,7 @@ def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> Per
         last_name=normalize.normalize_name(record.last_name),
         email=record.email,
         phone=record.phone,
-        phone_kind=phone_kind if phone_kind is not None else normalize.phone_kind(record.phone),
+        phone_kind=phone_kind if phone_kind is not None else _phone_kind(record.phone),
         birth_date=record.birth_date.isoformat() if record.birth_date else "",
         street=normalize.normalize_street(record.street),
         postcode=record.postcode,
@@ -230,188 +260,398 @@ def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> Per
     )
 
 
-def _values(record: SourceRecord, phone_kind: str) -> list[tuple[str, str]]:
-    values = []
-    if record.loyalty_card:
-        values.append((CARD, record.loyalty_card))
-    if record.email:
-        values.append((EMAIL, record.email))
-    if record.phone and phone_kind == "mobile":
-        values.append((PHONE, record.phone))
-    return values
+_FIELDS = (
+    *("source", "external_id", "customer", "first_name", "last_name", "email", "phone"),
+    *("birth_date", "street", "postcode", "city", "loyalty_card"),
+)
 
 
-def _names_agree(first: str, others: set[str], *, missing_agrees: bool) -> bool:
-    if not first or not others or others == {""}:
-        return missing_agrees
-    for other in others:
-        if not other:
-            if missing_agrees:
-                return True
-            continue
-        if other == first:
-            return True
-        is_initial = normalize.is_initial(first) or normalize.is_initial(other)
-        if is_initial and first[0] == other[0]:
-            return True
-    return False
+def _existing_records(keys: set[int], exclude: set[int]) -> list[SourceRecord]:
+    """The stored records sharing one of these keys, and all the records of their customers."""
+    holders: dict[int, list[int]] = defaultdict(list)
+    for chunk in _chunks(sorted(keys)):
+        for key, record_pk in MatchKey.objects.filter(key__in=chunk).values_list(
+            "key", "source_record_id"
+        ):
+            holders[key].append(record_pk)
+    found = {pk for members in holders.values() if len(members) <= DB_BLOCK_LIMIT for pk in members}
+    found -= exclude
+    customers: set[int] = set()
+    for chunk in _chunks(sorted(found)):
+        customers.update(
+            SourceRecord.objects.filter(pk__in=chunk, customer__isnull=False).values_list(
+                "customer_id", flat=True
+            )
+        )
+    records = []
+    for chunk in _chunks(sorted(customers)):
+        records += SourceRecord.objects.filter(customer__in=chunk).only(*_FIELDS).order_by("pk")
+    return [record for record in records if record.pk not in exclude]
 
 
-class _IdentifierIndex:
-    """Who holds each strong identifier value: customers in the database, and the new
-    customers of this batch as they are decided."""
+# --- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Edge:
+    batch: int  # index of the new record
+    other: int  # index of the other record (new or existing)
+    action: str
+    rule: str
+    weight: float
+    probability: float
+    evidence: dict
+
+
+class _Plan:
+    """The decisions for a batch of new records (indexes 0..n-1), compared with each other and
+    with the existing records found by their keys (indexes n..)."""
 
     def __init__(self) -> None:
-        self.owners: dict[tuple[str, str], list[Owner]] = defaultdict(list)
-        self.facts: dict[Owner, _OwnerFacts] = defaultdict(_OwnerFacts)
-        self.hubs: set[tuple[str, str]] = set()
+        self.records: list[SourceRecord] = []
+        self.people: list[PersonRecord] = []
+        self.count = 0  # new records
+        self.customer_of: list[int | None] = []
+        self.hub_values: dict[tuple[str, str], int] = {}
         self.new_hubs: dict[tuple[str, str], int] = {}
-        self.phone_kinds: dict[str, str] = {}
-        self.groups = 0
+        self.edges: list[_Edge] = []
+        self.groups: list[int] = []
+        self.rejected: set[tuple[int, int]] = set()
+        self.config = match_config()
+        self.customer_of_group: dict[int, int] = {}
+        self.candidates: list[MatchCandidate] = []
 
     @classmethod
-    def load(cls, records: list[SourceRecord]) -> "_IdentifierIndex":
-        index = cls()
-        wanted: dict[str, set[str]] = defaultdict(set)
-        for record in records:
-            kind = index.phone_kind(record.phone)
-            for identifier_kind, value in _values(record, kind):
-                wanted[identifier_kind].add(value)
-        all_values = set().union(*wanted.values()) if wanted else set()
-        index.hubs = set(
-            HubIdentifier.objects.filter(value__in=all_values).values_list("kind", "value")
-        )
+    def build(cls, records: list[SourceRecord], *, population: int) -> _Plan:
+        plan = cls()
+        plan.count = len(records)
+        people = [person_record(record) for record in records]
+        keys: set[int] = set()
+        for person in people:
+            keys.update(record_keys(person))
+        existing = _existing_records(keys, {record.pk for record in records if record.pk})
+        plan.records = list(records) + existing
+        plan.people = people + [person_record(record) for record in existing]
+        plan.customer_of = [None] * len(records) + [record.customer_id for record in existing]
+        plan._find_hubs()
+        plan._load_rejected()
+        stored = model_store.current_model()
+        model = stored.model
+        model.prior_weight = model_store.prior_weight(stored, population)
+        for kind, value in model.hub_values:
+            plan.hub_values.setdefault((kind, value), HUB_CUSTOMER_LIMIT + 1)
+        plan._score(model)
+        plan._join(model)
+        return plan
+
+    # hubs
+
+    def _find_hubs(self) -> None:
+        kinds = (EMAIL, PHONE, CARD)
+        self.hub_values = match.find_hub_values(self.people, HUB_CUSTOMER_LIMIT, kinds)
+        self.new_hubs = dict(self.hub_values)
         holders: dict[tuple[str, str], set[int]] = defaultdict(set)
-        for kind, values in wanted.items():
-            rows = Identity.objects.filter(
-                kind=kind, value__in=values, customer__status=Customer.Status.ACTIVE
-            ).values_list("value", "customer_id")
-            for value, customer_id in rows:
-                holders[(kind, value)].add(customer_id)
-        for key, customers in holders.items():
+        values: set[str] = set()
+        for person, customer in zip(self.people, self.customer_of, strict=True):
+            for identifier in match.identifier_values(person, kinds):
+                values.add(identifier[1])
+                if customer is not None:
+                    holders[identifier].add(customer)
+        for identifier, customers in holders.items():
             if len(customers) > HUB_CUSTOMER_LIMIT:
-                index.hubs.add(key)
-                index.new_hubs[key] = len(customers)
-                continue
-            index.owners[key] = [("customer", pk) for pk in sorted(customers)]
-        customer_pks = {owner[1] for owners in index.owners.values() for owner in owners}
-        for customer_pk, first_name, birth_date in SourceRecord.objects.filter(
-            customer__in=customer_pks
-        ).values_list("customer_id", "first_name", "birth_date"):
-            facts = index.facts[("customer", customer_pk)]
-            facts.first_names.add(normalize.normalize_name(first_name))
-            if birth_date:
-                facts.birth_dates.add(birth_date)
-        index._batch_hubs(records)
-        return index
+                self.hub_values[identifier] = len(customers)
+                self.new_hubs[identifier] = len(customers)
+        known = set()
+        for chunk in _chunks(sorted(values)):
+            known.update(HubIdentifier.objects.filter(value__in=chunk).values_list("kind", "value"))
+        for kind, value in known:
+            identifier = (kind, clean(value))
+            self.hub_values.setdefault(identifier, HUB_CUSTOMER_LIMIT + 1)
+            self.new_hubs.pop(identifier, None)
 
-    def _batch_hubs(self, records: list[SourceRecord]) -> None:
-        """Values shared by too many different people within this batch alone."""
-        people = [person_record(record, phone_kind="") for record in records]
-        found = match.find_hub_values(
+    def _load_rejected(self) -> None:
+        saved = {record.pk: index for index, record in enumerate(self.records[: self.count])}
+        saved.pop(None, None)
+        if not saved:
+            return
+        for record_pk, customer_pk in MatchCandidate.objects.filter(
+            source_record__in=list(saved)
+        ).values_list("source_record", "customer"):
+            # Any pair already proposed is not proposed again, and a rejected one never links.
+            self.rejected.add((saved[record_pk], customer_pk))
+
+    # scoring
+
+    def _score(self, model) -> None:
+        config, count, people = self.config, self.count, self.people
+        comparer = Comparer(people, model.fields, set(self.hub_values))
+        rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
+        pairs = blocking.candidate_pairs(
             people,
-            HUB_CUSTOMER_LIMIT,
-            (EMAIL, PHONE, CARD),
+            rules,
+            max_block_size=config.max_block_size,
+            window=config.window,
+            hub_values=self.hub_values,
         )
-        if not found:
+        strong_left, strong_right, strong_lookup = match._strong_pairs(
+            people, config, self.hub_values
+        )
+        left = np.concatenate([pairs.left, strong_left]).astype(np.int64)
+        right = np.concatenate([pairs.right, strong_right]).astype(np.int64)
+        size = max(len(people), 1)
+        codes = np.unique(left * size + right) if len(left) else left
+        left, right = codes // size, codes % size
+        keep = left < count  # pairs of two existing records are not this batch's business
+        left, right = left[keep], right[keep]
+        self.comparer = comparer
+        if not len(left):
             return
-        by_clean = {
-            (kind, clean(value)): (kind, value)
-            for record in records
-            for kind, value in _values(record, "mobile")
-        }
-        for key, count in found.items():
-            original = by_clean.get(key)
-            if original is not None:
-                self.hubs.add(original)
-                self.new_hubs[original] = max(count, self.new_hubs.get(original, 0))
-
-    def phone_kind(self, phone: str) -> str:
-        if not phone:
-            return ""
-        if phone not in self.phone_kinds:
-            self.phone_kinds[phone] = normalize.phone_kind(phone)
-        return self.phone_kinds[phone]
-
-    def strong_decision(self, record: SourceRecord) -> tuple[Owner, Decision] | None:
-        first = normalize.normalize_name(record.first_name)
-        votes: dict[Owner, list[tuple[str, str]]] = defaultdict(list)
-        for kind, value in _values(record, self.phone_kind(record.phone)):
-            if (kind, value) in self.hubs:
+        scored = match._score(model, comparer, left, right)
+        for row, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+            probability = float(scored.probabilities[row])
+            strong = strong_lookup.get((a, b))
+            if strong is None and probability < config.review_threshold:
                 continue
-            for owner in self.owners.get((kind, value), ()):
-                facts = self.facts[owner]
-                if kind == CARD:
-                    contradicted = (
-                        not _names_agree(first, facts.first_names, missing_agrees=True)
-                        and record.birth_date is not None
-                        and facts.birth_dates
-                        and record.birth_date not in facts.birth_dates
+            rest = match._rest_of_evidence(model, scored, row, strong)
+            action, rule = match._decide(
+                config,
+                probability,
+                bool(scored.contradicted[row]),
+                strong,
+                rest,
+                bool(scored.compatible[row]),
+            )
+            if action == NEW:
+                continue
+            evidence = match._evidence(model, comparer, scored, row, a, b)
+            evidence["rule"] = rule
+            if strong is not None:
+                evidence["identifiers"] = [{"kind": strong[0], "value": strong[1]}]
+            self.edges.append(
+                _Edge(a, b, action, rule, float(scored.totals[row]), probability, evidence)
+            )
+
+    # joining
+
+    def _join(self, model) -> None:
+        size = len(self.people)
+        parent = list(range(size))
+        members: dict[int, list[int]] = {}
+        owner: dict[int, int] = {}  # root → existing customer
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        # The existing customers are groups already, as they are.
+        first_of_customer: dict[int, int] = {}
+        for index in range(self.count, size):
+            customer = self.customer_of[index]
+            root = first_of_customer.setdefault(customer, index)
+            if root != index:
+                parent[index] = root
+                members.setdefault(root, [root]).append(index)
+            owner[root] = customer
+
+        links = [edge for edge in self.edges if edge.action == LINK]
+        links.sort(key=lambda e: (e.rule != "strong", -e.weight, e.batch, e.other))
+        conflicts = match._ConflictChecker(model, self.comparer)
+        for edge in links:
+            root_a, root_b = find(edge.batch), find(edge.other)
+            if root_a == root_b:
+                continue
+            customer_a, customer_b = owner.get(root_a), owner.get(root_b)
+            if customer_a is not None and customer_b is not None:
+                continue  # two customers: a merge, for a person to decide
+            group_a = members.get(root_a, [root_a])
+            group_b = members.get(root_b, [root_b])
+            if self._refused(group_a, customer_b) or self._refused(group_b, customer_a):
+                continue
+            if conflicts(group_a, group_b) or self._birth_dates_clash(group_a, group_b):
+                continue
+            if len(group_a) < len(group_b):
+                root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
+            parent[root_b] = root_a
+            members[root_a] = group_a + group_b
+            members.pop(root_b, None)
+            customer = customer_a if customer_a is not None else customer_b
+            owner.pop(root_b, None)
+            if customer is not None:
+                owner[root_a] = customer
+        self.groups = [find(index) for index in range(size)]
+        self.owner = owner
+
+    def _refused(self, group: list[int], customer: int | None) -> bool:
+        if customer is None or not self.rejected:
+            return False
+        return any((index, customer) in self.rejected for index in group if index < self.count)
+
+    def _birth_dates_clash(self, group_a: list[int], group_b: list[int]) -> bool:
+        """Two plainly different birth dates (another year, more than a typo apart)."""
+        dates_a = {self.people[i].birth_date for i in group_a[:50]} - {""}
+        dates_b = {self.people[i].birth_date for i in group_b[:50]} - {""}
+        if not dates_a or not dates_b or dates_a & dates_b:
+            return False
+        return all(
+            match.scoring.COMPARE["date"](a, b) == 4 for a in dates_a for b in dates_b if a != b
+        )
+
+    # decisions
+
+    def _best_link(self, index: int) -> _Edge | None:
+        """The strongest link of a new record to a record it ended up with."""
+        best = None
+        for edge in self.edges_of[index]:
+            if edge.action != LINK or self.groups[edge.other] != self.groups[index]:
+                continue
+            if best is None or (edge.rule != "strong", -edge.weight) < (
+                best.rule != "strong",
+                -best.weight,
+            ):
+                best = edge
+        return best
+
+    def _best_review(self, index: int) -> _Edge | None:
+        best = None
+        for edge in self.edges_of[index]:
+            if self.groups[edge.other] == self.groups[index]:
+                continue
+            if best is None or edge.probability > best.probability:
+                best = edge
+        return best
+
+    @property
+    def edges_of(self) -> dict[int, list[_Edge]]:
+        if not hasattr(self, "_edges_of"):
+            self._edges_of: dict[int, list[_Edge]] = defaultdict(list)
+            for edge in self.edges:
+                self._edges_of[edge.batch].append(edge)
+                if edge.other < self.count:
+                    self._edges_of[edge.other].append(
+                        _Edge(
+                            edge.other,
+                            edge.batch,
+                            edge.action,
+                            edge.rule,
+                            edge.weight,
+                            edge.probability,
+                            edge.evidence,
+                        )
                     )
-                    agrees = not contradicted
-                elif kind == EMAIL:
-                    agrees = _names_agree(first, facts.first_names, missing_agrees=True)
-                else:
-                    agrees = _names_agree(first, facts.first_names, missing_agrees=False)
-                if agrees:
-                    votes[owner].append((kind, value))
-        if not votes:
-            return None
+        return self._edges_of
 
-        def strength(owner: Owner) -> tuple:
-            kinds = [kind for kind, _ in votes[owner]]
-            best_kind = min(STRONG_KINDS.index(kind) for kind in kinds)
-            # Existing customers before new ones, then the oldest.
-            return (-len(kinds), best_kind, owner[0] != "customer", owner[1])
-
-        owner = min(votes, key=strength)
-        evidence = {
-            "identifiers": [{"kind": kind, "value": value} for kind, value in votes[owner]],
-            "rule": "strong",
-        }
-        decision = Decision(
-            action=LINK,
-            customer_id=owner[1] if owner[0] == "customer" else None,
-            rule=SourceRecord.MatchRule.STRONG,
-            score=1.0,
-            evidence=evidence,
-        )
-        return owner, decision
-
-    def new_group(self, record: SourceRecord) -> int:
-        self.groups += 1
-        self.add(("group", self.groups), record)
-        return self.groups
-
-    def add(self, owner: Owner, record: SourceRecord) -> None:
-        """The record now belongs to ``owner``: its identifiers and name point there too."""
-        facts = self.facts[owner]
-        facts.first_names.add(normalize.normalize_name(record.first_name))
-        if record.birth_date:
-            facts.birth_dates.add(record.birth_date)
-        for key in _values(record, self.phone_kind(record.phone)):
-            if key not in self.hubs and owner not in self.owners[key]:
-                self.owners[key].append(owner)
-
-    def save_hubs(self) -> None:
-        if not self.new_hubs:
-            return
-        existing = {
-            (kind, value): pk
-            for pk, kind, value in HubIdentifier.objects.filter(
-                value__in=[value for _, value in self.new_hubs]
-            ).values_list("pk", "kind", "value")
-        }
-        HubIdentifier.objects.bulk_create(
-            [
-                HubIdentifier(kind=kind, value=value, people_count=count)
-                for (kind, value), count in self.new_hubs.items()
-                if (kind, value) not in existing
-            ],
-            ignore_conflicts=True,
-        )
-        for key, count in self.new_hubs.items():
-            if key in existing:
-                HubIdentifier.objects.filter(pk=existing[key], people_count__lt=count).update(
-                    people_count=count
+    def decision_of_one(self) -> Decision:
+        root = self.groups[0]
+        customer = self.owner.get(root)
+        if customer is not None:
+            edge = self._best_link(0)
+            return Decision(
+                LINK, customer, _rule(edge.rule), round(edge.probability, 6), edge.evidence
+            )
+        review = self._best_review(0)
+        if review is not None and review.other >= self.count:
+            customer = self.customer_of[review.other]
+            if (0, customer) not in self.rejected:
+                return Decision(
+                    REVIEW,
+                    customer,
+                    SourceRecord.MatchRule.NEW,
+                    round(review.probability, 6),
+                    review.evidence,
                 )
+        return Decision(NEW)
+
+    def apply(self) -> ResolutionCounts:
+        """Create the new customers and set every new record's customer and evidence (the
+        records are saved by the caller); review candidates wait for ``save_candidates``."""
+        counts = ResolutionCounts()
+        new_groups: dict[int, list[int]] = defaultdict(list)
+        for index in range(self.count):
+            root = self.groups[index]
+            if root not in self.owner:
+                new_groups[root].append(index)
+        roots = sorted(new_groups, key=lambda root: new_groups[root][0])
+        created = Customer.objects.bulk_create(
+            [
+                Customer(created_at=min(_record_date(self.records[i]) for i in new_groups[root]))
+                for root in roots
+            ]
+        )
+        customer_of_root = dict(self.owner)
+        customer_of_root.update(
+            {root: customer.pk for root, customer in zip(roots, created, strict=True)}
+        )
+        founders = {members[0] for members in new_groups.values()}
+        now = timezone.now()
+        for index in range(self.count):
+            record = self.records[index]
+            record.customer_id = customer_of_root[self.groups[index]]
+            record.linked_at = now
+            edge = None if index in founders else self._best_link(index)
+            if edge is None:
+                record.match_rule = SourceRecord.MatchRule.NEW
+                record.match_score = None
+                record.match_evidence = {}
+                counts.new += 1
+            else:
+                record.match_rule = _rule(edge.rule)
+                record.match_score = round(edge.probability, 6)
+                record.match_evidence = edge.evidence
+                counts.linked += 1
+        for index in range(self.count):
+            review = self._best_review(index)
+            if review is None:
+                continue
+            customer = customer_of_root[self.groups[review.other]]
+            if (index, customer) in self.rejected:
+                continue
+            self.candidates.append(
+                MatchCandidate(
+                    source_record=self.records[index],
+                    customer_id=customer,
+                    score=round(review.probability, 6),
+                    evidence=review.evidence,
+                )
+            )
+            counts.review += 1
+        return counts
+
+    def save_candidates_and_hubs(self) -> None:
+        if self.candidates:
+            MatchCandidate.objects.bulk_create(self.candidates, ignore_conflicts=True)
+        if self.new_hubs:
+            _save_hubs(self.new_hubs)
+
+
+def _rule(rule: str) -> str:
+    if rule == "strong":
+        return SourceRecord.MatchRule.STRONG
+    return SourceRecord.MatchRule.PROBABILISTIC
+
+
+def _record_date(record: SourceRecord):
+    return record.seen_at or record.created_at
+
+
+def _save_hubs(found: dict[tuple[str, str], int]) -> None:
+    existing = {
+        (kind, value): pk
+        for pk, kind, value in HubIdentifier.objects.filter(
+            value__in=[value for _, value in found]
+        ).values_list("pk", "kind", "value")
+    }
+    HubIdentifier.objects.bulk_create(
+        [
+            HubIdentifier(kind=kind, value=value, people_count=count)
+            for (kind, value), count in found.items()
+            if (kind, value) not in existing
+        ],
+        ignore_conflicts=True,
+    )
+    for key, count in found.items():
+        if key in existing:
+            HubIdentifier.objects.filter(pk=existing[key], people_count__lt=count).update(
+                people_count=count
+            )

@@ -103,7 +103,16 @@ def test_a_value_shared_by_many_people_never_links(tmp_path):
     rows = [
         person(f"P{n}", first_name=name, email="noemail@negozio.it", birth_date=f"0{n}/01/1980")
         for n, name in enumerate(names, start=1)
-    ] + [person("P9", first_name="Anna", email="noemail@negozio.it", birth_date="01/01/1980")]
+    ] + [
+        # Anna's namesake born the same day: only the hub value would tie her to P1
+        person(
+            "P9",
+            first_name="Anna",
+            last_name="Bianchi",
+            email="noemail@negozio.it",
+            birth_date="01/01/1980",
+        )
+    ]
 
     run(write_csv(tmp_path / "people.csv", PEOPLE_HEADER, rows))
 
