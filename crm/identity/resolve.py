@@ -145,6 +145,8 @@ def resolve_one(*, record: SourceRecord) -> Decision:
 
 def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
     counts = ResolutionCounts()
+    for record in records:
+        record.__dict__.pop("_match_keys", None)  # its fields may have changed since
     unresolved = [record for record in records if record.customer_id is None]
     if unresolved:
         population = _population(extra=len(unresolved))
@@ -152,6 +154,7 @@ def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
             _train(unresolved)
         plan = _Plan.build(unresolved, population=population)
         counts = plan.apply()
+    already_saved = {record.pk for record in records if record.pk is not None}
     # New records are inserted once their customer is known: one INSERT, no UPDATE after.
     to_insert = [record for record in unresolved if record.pk is None]
     to_update = [record for record in unresolved if record.pk is not None]
@@ -164,7 +167,7 @@ def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
         )
     if unresolved:
         plan.save_candidates_and_hubs()
-    write_match_keys(records=records)
+    write_match_keys(records=records, replace=already_saved)
     touched = Customer.objects.filter(pk__in={record.customer_id for record in records})
     survivorship.recompute_golden_records(customers=list(touched))
     return counts
@@ -176,11 +179,19 @@ def _population(*, extra: int) -> int:
 
 def _train(batch_records: list[SourceRecord]) -> None:
     """Train on the records stored so far and this batch's, most recent first."""
-    limit = model_store.TRAIN_MAX_RECORDS - len(batch_records)
-    stored = SourceRecord.objects.order_by("-pk")[: max(limit, 0)]
+    train_on_database(also=batch_records)
+
+
+def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredModel | None:
+    """Train a model on the stored records (the most recent ``TRAIN_MAX_RECORDS``) and
+    ``also`` these, store it and return it; None when there is nothing to train on."""
+    limit = max(model_store.TRAIN_MAX_RECORDS - len(also), 0)
+    stored = SourceRecord.objects.only(*_FIELDS).order_by("-pk")[:limit]
     people = [person_record(record) for record in stored.iterator(chunk_size=5000)]
-    people += [person_record(record) for record in batch_records]
-    model_store.train_from_records(people, match_config())
+    people += [person_record(record) for record in also]
+    if len(people) < 2:
+        return None
+    return model_store.train_from_records(people, match_config())
 
 
 def _read_back_pks(records: list[SourceRecord]) -> None:
@@ -211,22 +222,33 @@ def record_keys(person: PersonRecord) -> dict[int, str]:
     return keys
 
 
-def write_match_keys(*, records: list[SourceRecord]) -> None:
-    """Replace the blocking keys of these saved records with their current ones."""
+def write_match_keys(*, records: list[SourceRecord], replace: set[int] | None = None) -> None:
+    """Write the blocking keys of these saved records, replacing the keys stored for those in
+    ``replace`` (by default all of them; records just inserted have none to replace)."""
     saved = [record for record in records if record.pk is not None]
     if not saved:
         return
-    for chunk in _chunks([record.pk for record in saved]):
+    stale = [record.pk for record in saved] if replace is None else sorted(replace)
+    for chunk in _chunks(stale):
         MatchKey.objects.filter(source_record__in=chunk).delete()
     MatchKey.objects.bulk_create(
         [
             MatchKey(source_record_id=record.pk, key=key)
             for record in saved
-            for key in record_keys(person_record(record))
+            for key in _keys_of(record)
         ],
         batch_size=5000,
         ignore_conflicts=True,
     )
+
+
+def _keys_of(record: SourceRecord, person: PersonRecord | None = None) -> dict[int, str]:
+    """The record's keys, computed once per resolution (kept on the instance)."""
+    keys = getattr(record, "_match_keys", None)
+    if keys is None:
+        keys = record_keys(person or person_record(record))
+        record._match_keys = keys
+    return keys
 
 
 def _chunks(values: list, size: int = _QUERY_CHUNK):
@@ -327,8 +349,8 @@ class _Plan:
         plan.count = len(records)
         people = [person_record(record) for record in records]
         keys: set[int] = set()
-        for person in people:
-            keys.update(record_keys(person))
+        for record, person in zip(records, people, strict=True):
+            keys.update(_keys_of(record, person))
         existing = _existing_records(keys, {record.pk for record in records if record.pk})
         plan.records = list(records) + existing
         plan.people = people + [person_record(record) for record in existing]

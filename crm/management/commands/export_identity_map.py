@@ -10,7 +10,6 @@ of records never sits in memory.
 """
 
 import csv
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -29,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path: Path | None = options["output"]
         if path is None:
-            written = write_identity_map(sys.stdout)
+            written = write_identity_map(self.stdout)
         else:
             with path.open("w", newline="", encoding="utf-8") as handle:
                 written = write_identity_map(handle)
