@@ -278,3 +278,20 @@ def test_the_store_home_shows_check_ins_birthdays_at_risk_regulars_and_my_custom
     assert "Sara Served" in body
     if (today.month, today.day) != (2, 29):
         assert "Bruno Birthday" in body
+
+
+# --- Language -----------------------------------------------------------------------------
+
+
+def test_an_associate_who_chooses_italian_gets_the_customer_screen_in_italian(
+    client, staff, customer
+):
+    factories.ConsentFactory(customer=customer, purpose="marketing", is_granted=True)
+    client.force_login(staff)
+
+    client.post(reverse("crm:set-language"), {"language": "it", "next": "/"})
+    body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
+
+    assert "Recapiti" in body and "Preferenze" in body and "Acquisti" in body
+    assert "Non proporre:" in body and "Profilazione" in body
+    assert 'lang="it"' in body
