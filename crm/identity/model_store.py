@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -75,7 +76,7 @@ _PRIOR_U = {
 # unknown: a first name is more common than a surname.
 _PRIOR_FREQUENCY = {"first_name": 0.02, "last_name": 0.005, "city": 0.05}
 
-_cache: dict[str, tuple[float, StoredModel | None]] = {}
+_cache: dict[str, tuple[float, Any]] = {}
 
 
 def prior_model(fields: tuple[FieldSpec, ...] = scoring.DEFAULT_FIELDS) -> StoredModel:
@@ -104,6 +105,18 @@ def stored_model() -> StoredModel | None:
         stored = _from_row(row) if row is not None else None
     _cache["model"] = (now, stored)
     return stored
+
+
+def cached(compute, **arguments):
+    """``compute(**arguments)``, remembered for ``CACHE_SECONDS``: for figures such as the
+    number of records, which real-time matching needs roughly, not to the row."""
+    key = f"{compute.__module__}.{compute.__qualname__}:{sorted(arguments.items())}"
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is None or now - hit[0] >= CACHE_SECONDS:
+        hit = (now, compute(**arguments))
+        _cache[key] = hit
+    return hit[1]
 
 
 def current_model() -> StoredModel:

@@ -136,7 +136,7 @@ def resolve_one(*, record: SourceRecord) -> Decision:
     review or new, with the evidence. Reads only; writes nothing."""
     if record.customer_id is not None:
         return Decision(action=LINK, customer_id=record.customer_id, rule=record.match_rule)
-    plan = _Plan.build([record], population=_population(extra=1))
+    plan = _Plan.build([record], population=model_store.cached(_population, extra=1))
     return plan.decision_of_one()
 
 
@@ -290,21 +290,19 @@ _FIELDS = (
 
 def _existing_records(keys: set[int], exclude: set[int]) -> list[SourceRecord]:
     """The stored records sharing one of these keys, and all the records of their customers."""
-    holders: dict[int, list[int]] = defaultdict(list)
+    holders: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
     for chunk in _chunks(sorted(keys)):
-        for key, record_pk in MatchKey.objects.filter(key__in=chunk).values_list(
-            "key", "source_record_id"
+        for key, record_pk, customer_pk in MatchKey.objects.filter(key__in=chunk).values_list(
+            "key", "source_record_id", "source_record__customer_id"
         ):
-            holders[key].append(record_pk)
-    found = {pk for members in holders.values() if len(members) <= DB_BLOCK_LIMIT for pk in members}
-    found -= exclude
-    customers: set[int] = set()
-    for chunk in _chunks(sorted(found)):
-        customers.update(
-            SourceRecord.objects.filter(pk__in=chunk, customer__isnull=False).values_list(
-                "customer_id", flat=True
-            )
-        )
+            holders[key].append((record_pk, customer_pk))
+    customers = {
+        customer_pk
+        for members in holders.values()
+        if len(members) <= DB_BLOCK_LIMIT
+        for record_pk, customer_pk in members
+        if customer_pk is not None and record_pk not in exclude
+    }
     records = []
     for chunk in _chunks(sorted(customers)):
         records += SourceRecord.objects.filter(customer__in=chunk).only(*_FIELDS).order_by("pk")
@@ -406,26 +404,31 @@ class _Plan:
 
     def _score(self, model) -> None:
         config, count, people = self.config, self.count, self.people
-        comparer = Comparer(people, model.fields, set(self.hub_values))
-        rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
-        pairs = blocking.candidate_pairs(
-            people,
-            rules,
-            max_block_size=config.max_block_size,
-            window=config.window,
-            hub_values=self.hub_values,
-        )
+        self.comparer = comparer = Comparer(people, model.fields, set(self.hub_values))
         strong_left, strong_right, strong_lookup = match._strong_pairs(
             people, config, self.hub_values
         )
-        left = np.concatenate([pairs.left, strong_left]).astype(np.int64)
-        right = np.concatenate([pairs.right, strong_right]).astype(np.int64)
-        size = max(len(people), 1)
-        codes = np.unique(left * size + right) if len(left) else left
-        left, right = codes // size, codes % size
+        if count == 1:
+            # One record against every record found for it: each shares a key with it, or
+            # belongs to a customer who has one that does.
+            right = np.arange(1, len(people), dtype=np.int64)
+            left = np.zeros(len(right), dtype=np.int64)
+        else:
+            rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
+            pairs = blocking.candidate_pairs(
+                people,
+                rules,
+                max_block_size=config.max_block_size,
+                window=config.window,
+                hub_values=self.hub_values,
+            )
+            left = np.concatenate([pairs.left, strong_left]).astype(np.int64)
+            right = np.concatenate([pairs.right, strong_right]).astype(np.int64)
+            size = max(len(people), 1)
+            codes = np.unique(left * size + right) if len(left) else left
+            left, right = codes // size, codes % size
         keep = left < count  # pairs of two existing records are not this batch's business
         left, right = left[keep], right[keep]
-        self.comparer = comparer
         if not len(left):
             return
         scored = match._score(model, comparer, left, right)
