@@ -25,6 +25,7 @@ from crm.models import (
     ImportBatch,
     Interaction,
     MatchCandidate,
+    MatchModel,
     MergeEvent,
     Note,
     Order,
@@ -659,3 +660,17 @@ class CaseAdmin(admin.ModelAdmin):
     date_hierarchy = "opened_at"
     ordering = ("-opened_at",)
     raw_id_fields = ("customer", "order", "opened_by", "assigned_to")
+
+
+@admin.register(MatchModel)
+class MatchModelAdmin(ReadOnlyAdmin):
+    """The matching models trained on the source records; the newest one is in use."""
+
+    list_display = ("trained_at", "records")
+    date_hierarchy = "trained_at"
+    readonly_fields = ("trained_at", "records", "parameters_display")
+    exclude = ("parameters",)
+
+    @admin.display(description="parameters")
+    def parameters_display(self, obj: MatchModel) -> str:
+        return json_block(obj.parameters)

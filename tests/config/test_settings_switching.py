@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+# Set by the browser tests for their live server; a deployment never has it.
+TEST_ONLY_VARIABLES = ("DJANGO_ALLOW_ASYNC_UNSAFE",)
 PRODUCTION = {
     "DATABASE_URL": "postgres://bottega:secret@db.internal:5432/bottega",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
@@ -26,7 +28,7 @@ SHOW = (
 
 
 def run(args: list[str], extra_env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if k not in CONFIG_VARIABLES + TEST_ONLY_VARIABLES}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings", "BOTTEGA_VAR_DIR": str(tmp_path)}
     env |= extra_env
     return subprocess.run(
