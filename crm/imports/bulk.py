@@ -88,15 +88,25 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     if not rows:
         return 0
     columns = _columns(model, fields)
-    if not is_postgresql():
-        attnames = [column.attname for column in columns]
-        objects = []
-        for pk, *values in rows:
-            instance = model(pk=pk, **dict(zip(attnames, values, strict=True)))
-            objects.append(instance)
-        model.objects.bulk_update(objects, [column.name for column in columns], batch_size=500)
-        return len(objects)
     quote = connection.ops.quote_name
+    if not is_postgresql():
+        # One prepared UPDATE per row: in-process SQLite runs these faster than bulk_update's
+        # CASE WHEN over hundreds of rows.
+        assignments = ", ".join(f"{quote(column.column)} = %s" for column in columns)
+        sql = (
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} "  # noqa: S608
+            f"WHERE {quote(model._meta.pk.column)} = %s"
+        )
+        prepared = [
+            [
+                *(c.get_db_prep_save(v, connection) for c, v in zip(columns, values, strict=True)),
+                pk,
+            ]
+            for pk, *values in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, prepared)
+        return len(rows)
     table = quote(model._meta.db_table)
     pk_column = quote(model._meta.pk.column)
     staging = quote(f"bottega_update_{model._meta.db_table}")
