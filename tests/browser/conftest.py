@@ -4,7 +4,6 @@ They run wherever /usr/bin/chromium is installed (``.ci/run`` installs it) and a
 elsewhere. Playwright's own browser download is not needed.
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,12 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}"))
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    # Playwright's synchronous API keeps an event loop in this thread; the test's own database
-    # calls are synchronous code all the same, so Django's async guard has nothing to protect.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+@pytest.fixture
+def chromium(monkeypatch):
+    # Playwright's synchronous API runs an event loop in this thread while the browser is open;
+    # the test's own database calls are synchronous all the same, so Django's async guard has
+    # nothing to protect here. Set for this test only: a browser per test, closed after it.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
