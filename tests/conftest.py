@@ -1,5 +1,7 @@
 """One fixture per persona, and the shared factories' fixtures."""
 
+import os
+
 import pytest
 
 from stores.models import Associate
@@ -42,3 +44,42 @@ def superuser(db):
 @pytest.fixture
 def customer(db):
     return factories.CustomerFactory(first_name="Maria", last_name="Rossi")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """A worker process a test started (or killed) can keep its PostgreSQL session open for a
+    moment after the test; end such sessions, and say whose they were, so the test database can
+    be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, application_name, state, left(query, 80),"
+            " pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        for row in cursor.fetchall():
+            print(f"\nended a stray database session: {row[:4]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_test_broker():
+    """Start every run with an empty broker. A worker killed by an earlier run leaves its task
+    unacknowledged, and the broker would hand it to this run's workers, where the same ids
+    name other rows."""
+    import shutil
+
+    import redis
+    from django.conf import settings
+
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("redis://"):
+        redis.Redis.from_url(url).flushdb()
+    elif url.startswith("filesystem://"):
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)

@@ -27,7 +27,7 @@ def test_the_task_stores_completeness_and_ignores_a_deleted_customer(customer):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_process_runs_the_task_from_the_broker(customer):
     Customer.objects.filter(pk=customer.pk).update(profile_completeness=0)
 

@@ -27,7 +27,7 @@ def write_people(path) -> None:
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_mid_import_is_resumed_and_nothing_is_lost_or_doubled(tmp_path):
     path = tmp_path / "people.csv"
     write_people(path)
