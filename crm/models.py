@@ -120,7 +120,7 @@ class CustomerQuerySet(models.QuerySet):
         if "@" in text:
             email = normalize.normalize_email(text) or text.lower()
             values.add(email)
-            golden |= Q(email__iexact=email)
+            golden |= Q(email=email)  # golden e-mails are normalized: lower case, indexed
         digits = sum(char.isdigit() for char in text)
         if digits >= 6 and _IDENTIFIER_CHARACTERS.fullmatch(text):
             if phone := normalize.normalize_phone(text):
@@ -145,13 +145,17 @@ class CustomerQuerySet(models.QuerySet):
         # planner uses the trigram index for LIKE and for word similarity (<%) alike.
         exact = self
         for word in words:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", f"%{escaped}%"))
+            exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
         if exact.exists():
             return exact
+        # A word shorter than five letters has too few trigrams to tell a typo from another
+        # name (and makes the index return half the table to recheck): it must match as typed.
         fuzzy = self
         for word in words:
-            fuzzy = fuzzy.filter(_name_condition(f"%s <%% {_SEARCH_NAME_SQL}", word))
+            if len(word) >= FUZZY_MIN_LENGTH:
+                fuzzy = fuzzy.filter(_name_condition(f"%s <%% {_SEARCH_NAME_SQL}", word))
+            else:
+                fuzzy = fuzzy.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
         return fuzzy
 
     def _by_name_portable(self, words: list[str]) -> "CustomerQuerySet":
@@ -181,6 +185,13 @@ _SEARCH_NAME_SQL = (
 )
 _IDENTIFIER_CHARACTERS = re.compile(r"[0-9+()./\s-]+|[A-Za-z0-9-]+")
 PORTABLE_FUZZY_LIMIT = 5000
+FUZZY_MIN_LENGTH = 5
+
+
+def _like(word: str) -> str:
+    """A LIKE pattern for the word anywhere, its own wildcards escaped."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _name_condition(sql: str, word: str) -> RawSQL:
@@ -207,7 +218,7 @@ def _name_is_close(words: list[str], name: str) -> bool:
         any(
             word in candidate
             or (
-                len(word) >= 4
+                len(word) >= FUZZY_MIN_LENGTH
                 and min(OSA.distance(word, candidate), OSA.distance(word, candidate[: len(word)]))
                 <= 1
             )
