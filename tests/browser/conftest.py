@@ -51,7 +51,8 @@ def pytest_runtest_teardown(item, nextitem):
     """…and after it, once every fixture is torn down (the flush included), so that the
     transactional tests that follow also start from a migrated database."""
     yield
-    if _restore is not None:
+    # After the last test the test database itself is gone: nothing to put back.
+    if _restore is not None and nextitem is not None:
         _restore()
 
 
