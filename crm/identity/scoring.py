@@ -166,12 +166,27 @@ def _compare_date(a: str, b: str) -> int:
     return 4
 
 
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+EMAIL_SEPARATORS = str.maketrans("", "", "._-+")
+
+
 def _compare_email(a: str, b: str) -> int:
     local_a, _, domain_a = a.partition("@")
     local_b, _, domain_b = b.partition("@")
+    # Digits in an address are a birth year or a counter ("emanuele_conti61" and
+    # "emanuele_conti28"): different digits, different mailboxes.
+    if "".join(filter(str.isdigit, local_a)) != "".join(filter(str.isdigit, local_b)):
+        return 3
+    # "carlo.esposito@" and "carloesposito@" are two mailboxes, and common names make both
+    # likely to exist, except at Gmail, which ignores the dots.
+    if local_a != local_b and local_a.translate(EMAIL_SEPARATORS) == local_b.translate(
+        EMAIL_SEPARATORS
+    ):
+        same_mailbox = domain_a == domain_b in GMAIL_DOMAINS and "+" not in local_a + local_b
+        return 2 if same_mailbox else 3
     # A typo, or the same mailbox at a mistyped provider ("gmial.com"). The same mailbox name
     # at another provider is not evidence: "paolacosta@" is every Paola Costa's first choice.
-    if OSA.distance(a, b) <= 2 or (local_a == local_b and OSA.distance(domain_a, domain_b) <= 2):
+    if OSA.distance(a, b) <= 1 or (local_a == local_b and OSA.distance(domain_a, domain_b) <= 2):
         return 2
     return 3
 

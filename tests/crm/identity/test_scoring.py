@@ -1,6 +1,7 @@
 import random
 
 import numpy as np
+import pytest
 
 from crm.identity import match, scoring
 from crm.identity.scoring import Comparer, FellegiSunterModel, PersonRecord
@@ -104,3 +105,21 @@ def test_the_model_survives_a_save_and_a_load(tmp_path):
     pair = match.score_against(records[0], records[1:3], model)
     again = match.score_against(records[0], records[1:3], loaded)
     assert [d.weight for d in pair] == [d.weight for d in again]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        ("maria.rossi@gmail.com", "maria.rossi@gmial.com", "close"),  # a mistyped provider
+        ("maria.rossi@libero.it", "maria.rosi@libero.it", "close"),  # a typo
+        ("maria.rossi@gmail.com", "mariarossi@gmail.com", "close"),  # Gmail ignores dots
+        ("carlo.esposito@icloud.com", "carloesposito@icloud.com", "different"),
+        ("emanuele_conti61@gmail.com", "emanuele_conti28@gmail.com", "different"),
+        ("giovanni.mancini@gmail.com", "giovanni.mancini83@gmail.com", "different"),
+        ("paolacosta@libero.it", "paolacosta@tiscali.it", "different"),
+    ],
+)
+def test_only_a_typo_or_the_same_mailbox_makes_two_emails_close(left, right, level):
+    levels = scoring.LEVELS["email"]
+
+    assert levels[scoring.COMPARE["email"](left, right)] == level
