@@ -309,7 +309,9 @@ def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Score
         if "birth_date" in names:
             birth = levels[:, comparer.column("birth_date")]
             birth_differs = birth == len(scoring.LEVELS["date"]) - 1
-            contradicted = first_differs & (birth != scoring.EXACT)
+            # Two plainly different birth dates are two people, whatever else agrees: a
+            # shared mailbox between namesakes is the typical false link at scale.
+            contradicted = (first_differs & (birth != scoring.EXACT)) | birth_differs
             conflicting = first_differs & birth_differs
         else:
             contradicted = first_differs
@@ -343,6 +345,10 @@ def names_compatible(comparer: Comparer, levels: np.ndarray) -> np.ndarray:
         compatible &= levels[:, comparer.column("first_name")] != different_name
     if "last_name" in names:
         compatible &= (levels[:, comparer.column("last_name")] != different_name) | birth_equal
+    if "phone" in names:
+        # Two different phone numbers beside a shared address: namesakes as often as one
+        # person who changed phones, so the pair is scored like any other instead.
+        compatible &= levels[:, comparer.column("phone")] != len(scoring.LEVELS["phone"]) - 1
     return compatible
 
 

@@ -179,3 +179,24 @@ def _pairwise(predicted: dict[str, str], truth: dict[str, str]) -> tuple[float, 
     precision = both / max(pairs(Counter(predicted.values())), 1)
     recall = both / max(pairs(Counter(truth.values())), 1)
     return precision, recall, 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+def test_namesakes_sharing_a_mailbox_with_different_birth_dates_are_not_linked(population):
+    records, _ = population
+    shared = {
+        "first_name": "riccardo",
+        "last_name": "villanova",
+        "email": "villanova.riccardo@example.it",
+        "street": "via dante 8",
+        "postcode": "20121",
+        "city": "milano",
+    }
+    records = [
+        *records,
+        PersonRecord("elder", birth_date="1973-06-15", **shared),
+        PersonRecord("younger", birth_date="1996-02-22", phone="+393518865302", **shared),
+    ]
+
+    result = match.resolve_batch(records, SMALL)
+
+    assert not _same(result, records, "elder", "younger")
