@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from crm.demo import names
 from crm.demo.catalogue import CITY_WEIGHTS, Catalogue, StoreSpec
 from crm.demo.choices import chance, weighted_choice
+from crm.identity import normalize
 
 PEOPLE_COLUMNS = [
     "external_id", "first_name", "last_name", "email", "phone", "birth_date", "street",
@@ -375,7 +376,7 @@ def _record(rng, person, household, source, created_at, catalogue, counters, hub
         "consent_profiling": consent_texts["profiling"],
     }
     clean_email = email.strip().lower()
-    clean_phone = normalize_phone(phone)
+    clean_phone = normalize.normalize_phone(phone, region="IT")
     identities = []
     if clean_email and clean_email != HUB_EMAIL:
         identities.append(("email", clean_email))
@@ -526,18 +527,6 @@ def _written_phone(rng, digits: str) -> str:
             f"0039 {digits}",
         ]
     )
-
-
-def normalize_phone(text: str) -> str:
-    """E.164 for an Italian-formatted number; other countries only when written with +."""
-    if not text:
-        return ""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.strip().startswith("+"):
-        return f"+{digits}"
-    if digits.startswith("00"):
-        return f"+{digits[2:]}"
-    return f"+39{digits}"
 
 
 ABBREVIATIONS = {"Via": "V.", "Viale": "V.le", "Corso": "C.so", "Piazza": "P.za"}
