@@ -130,15 +130,31 @@ class _Household:
 
 
 class Counters:
-    """Sequences for external ids; the same seed gives the same ids in the same order."""
+    """What must stay unique across the run: sequences for external ids, and the mailboxes.
+
+    The same seed gives the same ids and addresses in the same order.
+    """
 
     def __init__(self) -> None:
         self._counters: dict[str, Iterator[int]] = {}
+        self._mailboxes: set[str] = set()
 
     def next(self, key: str) -> int:
         if key not in self._counters:
             self._counters[key] = itertools.count(1)
         return next(self._counters[key])
+
+    def mailbox(self, rng: random.Random, address: str) -> str:
+        """``address``, or the provider's suggestion when it is taken (``mario.rossi7@…``).
+
+        A mailbox belongs to one person or one family: two Mario Rossi of a big chain never
+        read the same ``mario.rossi@gmail.com``, they get another address at sign-up.
+        """
+        local, _, domain = address.partition("@")
+        while address in self._mailboxes:
+            address = f"{local}{rng.randint(2, 999)}@{domain}"
+        self._mailboxes.add(address)
+        return address
 
 
 def generate_people(
@@ -152,18 +168,18 @@ def generate_people(
     hub_phones = {store.phone for store in catalogue.stores if store.phone}
     made = 0
     for household_id in itertools.count(1):
-        household = _household(rng, household_id, catalogue)
+        household = _household(rng, household_id, catalogue, counters)
         size = min(weighted_choice(rng, HOUSEHOLD_SIZES), count - made)
         for position in range(size):
             made += 1
-            person = _person(rng, made, household, position, catalogue, today)
+            person = _person(rng, made, household, position, counters, today)
             _add_records(rng, person, household, catalogue, today, counters, hub_phones)
             yield person
         if made >= count:
             return
 
 
-def _household(rng: random.Random, household_id: int, catalogue: Catalogue) -> _Household:
+def _household(rng, household_id: int, catalogue: Catalogue, counters: Counters) -> _Household:
     city = weighted_choice(rng, tuple(CITY_WEIGHTS.items()))
     store = rng.choice([s for s in catalogue.physical_stores if s.city == city])
     town = weighted_choice(rng, [(town, town[-1]) for town in names.TOWNS[city]])
@@ -184,13 +200,15 @@ def _household(rng: random.Random, household_id: int, catalogue: Catalogue) -> _
     last_name = weighted_choice(rng, names.SURNAMES)
     family_email = ""
     if chance(rng, 0.1):
-        family_email = f"famiglia.{_slug(last_name)}@{weighted_choice(rng, names.EMAIL_DOMAINS)}"
+        family_email = counters.mailbox(
+            rng, f"famiglia.{_slug(last_name)}@{weighted_choice(rng, names.EMAIL_DOMAINS)}"
+        )
     return _Household(
         household_id, last_name, store, town, street, postcode, landline, family_email
     )
 
 
-def _person(rng, person_id, household: _Household, position, catalogue, today) -> Person:
+def _person(rng, person_id, household: _Household, position, counters, today) -> Person:
     sex = rng.choice("FM")
     first_name = weighted_choice(rng, names.FEMALE_NAMES if sex == "F" else names.MALE_NAMES)
     last_name = household.last_name
@@ -201,7 +219,7 @@ def _person(rng, person_id, household: _Household, position, catalogue, today) -
     age = (today - birth_date).days // 365
     email = ""
     if chance(rng, 0.92 if age < 55 else 0.65):
-        email = _email(rng, first_name, last_name, birth_date)
+        email = counters.mailbox(rng, _email(rng, first_name, last_name, birth_date))
     elif household.family_email:
         email = household.family_email
     mobile = ""
@@ -319,7 +337,9 @@ def _record(rng, person, household, source, created_at, catalogue, counters, hub
     first_name, last_name = _written_names(rng, person, source)
     email = "" if chance(rng, missing_email) else person.email
     if source == "web" and not email:  # the web shop needs an e-mail to open an account
-        email = _email(rng, person.first_name, person.last_name, person.birth_date)
+        email = counters.mailbox(
+            rng, _email(rng, person.first_name, person.last_name, person.birth_date)
+        )
     email = _written_email(rng, email)
     phone_digits = "" if chance(rng, missing_phone) else person.phone_given
     if source == "contact_center" and not phone_digits:  # caller id
