@@ -316,6 +316,13 @@ def _score(model, comparer: Comparer, left, right, personal_fields=()) -> _Score
         else:
             contradicted = first_differs
             conflicting = first_differs
+        if "last_name" in names:
+            # Another surname links only beside the same birth date (a name changed by
+            # marriage): a partner sharing the phone and the address is someone else.
+            last_differs = levels[:, comparer.column("last_name")] == scoring.NAME_DIFFERENT
+            if "birth_date" in names:
+                last_differs &= levels[:, comparer.column("birth_date")] != scoring.EXACT
+            contradicted |= last_differs
         vouched = _personal_agreement(comparer, levels, personal_fields)
         contradicted &= ~vouched
         conflicting &= ~vouched

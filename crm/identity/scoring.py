@@ -23,8 +23,11 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from crm.identity.given_names import distinct_given_names
+
 MISSING = 0
 EXACT = 1
+NAME_CLOSE, NAME_FUZZY, NAME_DIFFERENT = 2, 3, 6  # in LEVELS["name"]
 
 # Level names per kind of comparison; index 0 is always "missing" (weight 0, ignored by EM).
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -266,6 +269,7 @@ class Comparer:
             self._cache[shared] = {}
         self._values = {key: list(v) for key, v in self._vocabularies.items()}
         self.frequency_cache: dict[str, np.ndarray] = {}
+        self._given_names_apart: dict[tuple[int, int], bool] = {}
 
     def vocabulary(self, field_name: str) -> list[str]:
         return self._values[self._shared(field_name)]
@@ -300,6 +304,23 @@ class Comparer:
             levels[fuzzy] = computed[inverse]
         return levels
 
+    def _first_name_levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Name levels, except that two different given names are different, however alike:
+        "Mario" and "Marco" sharing a mobile are father and son, not a typo."""
+        levels = self._levels("name", "names", left, right)
+        alike = np.flatnonzero((levels == NAME_CLOSE) | (levels == NAME_FUZZY))
+        values = self._values["names"]
+        for row in alike.tolist():
+            key = (int(left[row]), int(right[row]))
+            apart = self._given_names_apart.get(key)
+            if apart is None:
+                a, b = values[key[0]], values[key[1]]
+                apart = distinct_given_names(a, b) and _formal(a) != _formal(b)
+                self._given_names_apart[key] = apart
+            if apart:
+                levels[row] = NAME_DIFFERENT
+        return levels
+
     def compare(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Levels (pairs × fields) and, per pair, whether the names were compared crossed."""
         left = np.asarray(left, dtype=np.int64)
@@ -307,6 +328,9 @@ class Comparer:
         levels = np.zeros((len(left), len(self.fields)), dtype=np.int8)
         for column, spec in enumerate(self.fields):
             codes = self._codes[spec.name]
+            if spec.name == "first_name":
+                levels[:, column] = self._first_name_levels(codes[left], codes[right])
+                continue
             levels[:, column] = self._levels(
                 spec.kind, self._shared(spec.name), codes[left], codes[right]
             )
@@ -315,7 +339,7 @@ class Comparer:
             first_column = self.column("first_name")
             last_column = self.column("last_name")
             first, last = self._codes["first_name"], self._codes["last_name"]
-            crossed_first = self._levels("name", "names", first[left], last[right])
+            crossed_first = self._first_name_levels(first[left], last[right])
             crossed_last = self._levels("name", "names", last[left], first[right])
             straight = _name_badness(levels[:, first_column]) + _name_badness(
                 levels[:, last_column]
@@ -334,10 +358,10 @@ class Comparer:
             return np.zeros(len(left), dtype=bool)
         different_name = len(LEVELS["name"]) - 1
         first = self._codes["first_name"]
-        clash = self._levels("name", "names", first[left], first[right]) == different_name
+        clash = self._first_name_levels(first[left], first[right]) == different_name
         if self.swappable:
             last = self._codes["last_name"]
-            crossed = self._levels("name", "names", first[left], last[right])
+            crossed = self._first_name_levels(first[left], last[right])
             clash &= (crossed == different_name) | (crossed == MISSING)
         birth = self._codes["birth_date"]
         clash &= self._levels("date", "birth_date", birth[left], birth[right]) == (

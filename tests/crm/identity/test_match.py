@@ -200,3 +200,48 @@ def test_namesakes_sharing_a_mailbox_with_different_birth_dates_are_not_linked(p
     result = match.resolve_batch(records, SMALL)
 
     assert not _same(result, records, "elder", "younger")
+
+
+def test_father_and_son_of_alike_names_on_one_mobile_are_not_linked(population):
+    records, _ = population
+    shared = {
+        "last_name": "bianchi",
+        "phone": "+393281301642",
+        "phone_kind": "mobile",
+        "street": "via della repubblica 122",
+        "postcode": "90146",
+        "city": "palermo",
+    }
+    records = [
+        *records,
+        PersonRecord("father", first_name="mario", birth_date="1958-05-13", **shared),
+        PersonRecord("son", first_name="marco", email="bianchi.marco@example.it", **shared),
+    ]
+
+    result = match.resolve_batch(records, SMALL)
+
+    assert not _same(result, records, "father", "son")
+
+
+@pytest.mark.parametrize(
+    ("birth_dates", "linked"), [(("", ""), False), (("1979-02-03",) * 2, True)]
+)
+def test_another_surname_links_only_beside_the_same_birth_date(population, birth_dates, linked):
+    records, _ = population
+    shared = {
+        "first_name": "simone",
+        "phone": "+393338054947",
+        "phone_kind": "mobile",
+        "street": "via leopardi 62",
+        "postcode": "20900",
+        "city": "monza",
+    }
+    records = [
+        *records,
+        PersonRecord("one", last_name="vilato", birth_date=birth_dates[0], **shared),
+        PersonRecord("other", last_name="colombo", birth_date=birth_dates[1], **shared),
+    ]
+
+    result = match.resolve_batch(records, SMALL)
+
+    assert _same(result, records, "one", "other") is linked

@@ -123,3 +123,46 @@ def test_only_a_typo_or_the_same_mailbox_makes_two_emails_close(left, right, lev
     levels = scoring.LEVELS["email"]
 
     assert levels[scoring.COMPARE["email"](left, right)] == level
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "level"),
+    [
+        ("mario", "marco", "different"),  # two given names, however alike: father and son
+        ("maria", "mario", "different"),
+        ("lucia", "luca", "different"),
+        ("marta", "martina", "different"),
+        ("rossi", "mario", "exact"),  # crossed: "Rossi Mario" is "Mario Rossi"
+        ("gian marco", "gianmarco", "close"),  # one name written two ways
+        ("giusepe", "giuseppe", "close"),  # a typo, not a name
+        ("elisa", "elisabetta", "fuzzy"),  # a nickname is the same person
+    ],
+)
+def test_two_different_given_names_are_different_first_names(left, right, level):
+    records = [
+        PersonRecord("a", first_name=left, last_name="bianchi"),
+        PersonRecord("b", first_name=right, last_name="bianchi"),
+    ]
+    if left == "rossi":
+        records = [
+            PersonRecord("a", first_name="rossi", last_name="mario"),
+            PersonRecord("b", first_name="mario", last_name="rossi"),
+        ]
+    comparer = Comparer(records)
+
+    levels, _ = comparer.compare(np.array([0]), np.array([1]))
+
+    assert scoring.LEVELS["name"][levels[0, comparer.column("first_name")]] == level
+
+
+def test_surnames_that_are_also_alike_stay_fuzzy():
+    comparer = Comparer(
+        [
+            PersonRecord("a", first_name="anna", last_name="rossi"),
+            PersonRecord("b", first_name="anna", last_name="rosso"),
+        ]
+    )
+
+    levels, _ = comparer.compare(np.array([0]), np.array([1]))
+
+    assert scoring.LEVELS["name"][levels[0, comparer.column("last_name")]] != "different"
