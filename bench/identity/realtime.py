@@ -4,6 +4,8 @@
         --output-dir /tmp/demo100k
     .venv/bin/python -m bench.identity.realtime /tmp/demo100k \
         --database-url postgres://postgres@127.0.0.1:5432/bottega_realtime
+    .venv/bin/python -m bench.identity.realtime --people 1000000 \
+        --database-url postgres://postgres@127.0.0.1:5432/bottega_realtime
 
 A fresh database (PostgreSQL when ``--database-url`` is given, dropped and created again) is
 migrated and loaded with every person record of the folder's ``<source>_people.csv`` except a
@@ -49,14 +51,34 @@ def read_records(folder: Path) -> tuple[list[tuple[str, str, dict]], dict[str, s
     return rows, truth
 
 
+def generated_records(people: int, seed: int) -> tuple[list[tuple[str, str, dict]], dict[str, str]]:
+    """The demo generator's people rows, made in memory: at a million people the channel
+    files and their order history would take most of an hour to write and are not needed."""
+    import datetime as dt
+
+    from crm.demo.catalogue import build_catalogue
+    from crm.demo.people import generate_people
+
+    rng = random.Random(f"{seed}:people")
+    rows, truth = [], {}
+    for person in generate_people(rng, people, build_catalogue(seed), dt.date(2025, 6, 30)):
+        for record in person.records:
+            rows.append((record.source, record.row["external_id"], record.row))
+            truth[record.record_id] = str(person.id)
+    return rows, truth
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", help="A seed_demo --files-only folder")
+    parser.add_argument("--people", type=int, default=0, help="Generate this many people instead")
+    parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--sample", type=int, default=1000, help="Records resolved one by one")
     arguments = parser.parse_args()
 
-    folder = arguments.folder.resolve()
+    if not arguments.folder and not arguments.people:
+        parser.error("give a folder of channel files or --people")
     os.environ["BOTTEGA_VAR_DIR"] = tempfile.mkdtemp(prefix="bottega-realtime-")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     if arguments.database_url:
@@ -74,7 +96,10 @@ def main() -> None:
     from crm.models import Customer, Source, SourceRecord
 
     call_command("migrate", verbosity=0)
-    rows, truth = read_records(folder)
+    if arguments.people:
+        rows, truth = generated_records(arguments.people, arguments.seed)
+    else:
+        rows, truth = read_records(arguments.folder.resolve())
     random.Random(1).shuffle(rows)
     held_out, stored = rows[: arguments.sample], rows[arguments.sample :]
     sources = {source.code: source for source in Source.objects.all()}
