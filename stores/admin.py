@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import Count
 from import_export.admin import ImportExportModelAdmin
 
-from stores import resources, roles
-from stores.models import Associate, Brand, Category, Product, Store
+from stores import resources, roles, services
+from stores.models import Associate, Brand, Category, Product, StockLevel, Store, UserSettings
 
 
 @admin.register(Store)
@@ -73,3 +73,30 @@ class ProductAdmin(ImportExportModelAdmin):
     search_fields = ("=sku", "name")
     ordering = ("name",)
     autocomplete_fields = ("brand", "category")
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.StockLevelResource]
+    list_display = ("product", "store", "quantity", "in_stock_since", "updated_at")
+    list_select_related = ("product", "store")
+    list_filter = ("store",)
+    search_fields = ("=product__sku", "product__name")
+    ordering = ("store", "product__name")
+    autocomplete_fields = ("store", "product")
+    # Kept by the import and record_stock_level: set by hand, it could say "back" when not.
+    readonly_fields = ("in_stock_since", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        saved = services.record_stock_level(
+            store=obj.store, product=obj.product, quantity=obj.quantity
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(UserSettings)
+class UserSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "language")
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)

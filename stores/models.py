@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Store(models.Model):
@@ -10,11 +12,11 @@ class Store(models.Model):
     contact center, so that every order and interaction names the store it happened in."""
 
     class Kind(models.TextChoices):
-        PHYSICAL = "physical", "Physical store"
-        WEB = "web", "Web shop"
-        APP = "app", "App"
-        CONTACT_CENTER = "contact_center", "Contact center"
-        MARKETPLACE = "marketplace", "Marketplace"
+        PHYSICAL = "physical", _("Physical store")
+        WEB = "web", _("Web shop")
+        APP = "app", _("App")
+        CONTACT_CENTER = "contact_center", _("Contact center")
+        MARKETPLACE = "marketplace", _("Marketplace")
 
     code = models.SlugField(max_length=20, unique=True, help_text="The code tills and files use.")
     name = models.CharField(max_length=120)
@@ -42,9 +44,9 @@ class Associate(models.Model):
     """A Bottega user's place in the chain: the store they work for and their role."""
 
     class Role(models.TextChoices):
-        STORE_ASSOCIATE = "store_associate", "Store associate"
-        CONTACT_CENTER_AGENT = "contact_center_agent", "Contact center agent"
-        CRM_MANAGER = "crm_manager", "CRM manager"
+        STORE_ASSOCIATE = "store_associate", _("Store associate")
+        CONTACT_CENTER_AGENT = "contact_center_agent", _("Contact center agent")
+        CRM_MANAGER = "crm_manager", _("CRM manager")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="associate"
@@ -111,3 +113,61 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
+
+
+class StockLevel(models.Model):
+    """How many of a product a store has on hand, as the store's stock system last said.
+
+    ``in_stock_since`` is when the product last came back: set when the quantity goes from none
+    to some, cleared when it goes back to none. A wish made before it is a wish now granted.
+    Written by ``stores.services.record_stock_level`` (and the spreadsheet import, which calls
+    it), so the moment a product comes back is never lost to an overwrite.
+    """
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock_levels")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels")
+    quantity = models.IntegerField(default=0)
+    in_stock_since = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["store", "product"]
+        constraints = [
+            # (store, product) is also the index the home's "back in stock" lookup reads.
+            models.UniqueConstraint(fields=["store", "product"], name="stocklevel_unique"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="stocklevel_quantity_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity=0, in_stock_since__isnull=True)
+                | Q(quantity__gt=0, in_stock_since__isnull=False),
+                name="stocklevel_in_stock_since_iff_in_stock",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} at {self.store.code}: {self.quantity}"
+
+    @property
+    def is_in_stock(self) -> bool:
+        return self.quantity > 0
+
+
+class UserSettings(models.Model):
+    """What a user chose for themselves, kept with them from one browser to the next.
+
+    ``language`` is a code of ``settings.LANGUAGES``, or empty while the user has not chosen
+    (the browser's language applies then).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bottega_settings"
+    )
+    language = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = "user settings"
+        verbose_name_plural = "user settings"
+
+    def __str__(self) -> str:
+        return f"Settings of {self.user}"

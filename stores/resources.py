@@ -1,4 +1,4 @@
-"""Reference data in and out of spreadsheets: stores, associates and the catalogue.
+"""Reference data in and out of spreadsheets: stores, associates, the catalogue and stock.
 
 Rows are matched on their natural keys (store code, associate code, SKU, category slug, brand
 name), so importing an edited file again updates the rows it names instead of adding copies.
@@ -8,8 +8,8 @@ Related rows are named the way people write them in a sheet, never by database i
 from django.contrib.auth import get_user_model
 from import_export import fields, widgets
 
-from stores import roles
-from stores.models import Associate, Brand, Category, Product, Store
+from stores import roles, services
+from stores.models import Associate, Brand, Category, Product, StockLevel, Store
 from stores.spreadsheets import SpreadsheetSafeResource
 
 
@@ -113,3 +113,41 @@ class ProductResource(SpreadsheetSafeResource):
 
     def get_queryset(self):
         return super().get_queryset().select_related("brand", "category")
+
+
+class StockLevelResource(SpreadsheetSafeResource):
+    """One row per store and product: ``store`` (code), ``sku``, ``quantity``. Saved through
+    ``record_stock_level``, so a product that comes back from none gets its ``in_stock_since``;
+    that column is exported for reading and ignored on import."""
+
+    store = fields.Field(
+        attribute="store",
+        column_name="store",
+        widget=widgets.ForeignKeyWidget(Store, field="code"),
+    )
+    product = fields.Field(
+        attribute="product",
+        column_name="sku",
+        widget=widgets.ForeignKeyWidget(Product, field="sku"),
+    )
+    in_stock_since = fields.Field(
+        attribute="in_stock_since", column_name="in_stock_since", readonly=True
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = ("store", "product", "quantity", "in_stock_since")
+        export_order = fields
+        import_id_fields = ("store", "product")
+        skip_unchanged = True
+        report_skipped = True
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("store", "product")
+
+    def do_instance_save(self, instance, is_create):
+        saved = services.record_stock_level(
+            store=instance.store, product=instance.product, quantity=instance.quantity or 0
+        )
+        instance.pk, instance.quantity = saved.pk, saved.quantity
+        instance.in_stock_since, instance.updated_at = saved.in_stock_since, saved.updated_at

@@ -90,6 +90,15 @@ MAKERS = {
     stores.Category: factories.CategoryFactory,
     stores.Brand: factories.BrandFactory,
     stores.Product: factories.ProductFactory,
+    stores.StockLevel: lambda: stores.StockLevel.objects.create(
+        store=factories.StoreFactory(),
+        product=factories.ProductFactory(),
+        quantity=4,
+        in_stock_since=timezone.now(),
+    ),
+    stores.UserSettings: lambda: stores.UserSettings.objects.create(
+        user=factories.UserFactory(), language="it"
+    ),
     crm.Source: lambda: factories.source("pos"),
     crm.Customer: make_customer_with_history,
     crm.SourceRecord: factories.SourceRecordFactory,
