@@ -3,9 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, language
 
 urlpatterns = [
+    path("language/", language.set_language, name="set-language"),
     path("", include("crm.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),

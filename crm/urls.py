@@ -1,5 +1,4 @@
 from django.urls import path
-from django.views.i18n import set_language
 
 from crm.views import capture, cases, console, customers, home, imports, merges, review
 
@@ -37,7 +36,6 @@ urlpatterns = [
         capture.log_interaction,
         name="customer-log-interaction",
     ),
-    path("language/", set_language, name="set-language"),
     path("cases/", cases.case_list, name="case-list"),
     path("console/", console.console, name="console"),
     path("imports/", imports.import_list, name="import-list"),
