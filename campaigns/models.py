@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models import Consent, Customer, Order
 from stores.models import Category, Product
@@ -70,18 +72,18 @@ class Offer(models.Model):
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SCHEDULED = "scheduled", "Scheduled"
-        RUNNING = "running", "Running"
-        FINISHED = "finished", "Finished"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
+        SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")
+        RUNNING = "running", pgettext_lazy("campaign status", "Running")
+        FINISHED = "finished", pgettext_lazy("campaign status", "Finished")
+        CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
     class Medium(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
-        PHONE = "phone", "Phone (call list)"
-        STORE = "store", "In store"
-        PUSH = "push", "App notification"
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        PHONE = "phone", _("Phone (call list)")
+        STORE = "store", _("In store")
+        PUSH = "push", _("App notification")
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=160)

@@ -9,6 +9,9 @@ Two kinds, at most ``MAX_SUGGESTIONS`` in all, buy-again first:
   what the customer already owns and what a preference rules out (an allergy, a brand they
   dislike).
 
+The store home lists, from the same buy-again rule, the customers of a store whose refill is due
+(``due_for_repurchase``), computed for the whole store in one set-based query.
+
 Lift is read from the baskets of the chain's most recent ``BASKET_WINDOW`` orders, counted once
 and kept in the cache for ``AFFINITY_TTL`` seconds: a page view never counts baskets. A later
 issue adds offers, eligibility and campaigns on top of the same function.
@@ -21,14 +24,16 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm.identity.normalize import fold
 from crm.models import Customer, Order, OrderLine, Preference
-from stores.models import Product
+from stores.models import Product, Store
 
 MAX_SUGGESTIONS = 5
 BASKET_WINDOW = 50_000
@@ -38,6 +43,9 @@ MIN_BASKETS_TOGETHER = 3  # fewer is chance, not a habit
 PARTNERS_KEPT = 20  # per product, the best by lift
 BASKET_SIZE_LIMIT = 30  # a bulk order would pair everything with everything
 DUE_SHARE = 0.85  # suggest a refill once 85% of the usual gap has gone by
+# On the store home, a refill three usual gaps late is no longer "due": that customer has
+# moved on (the at-risk list is for them), and the list keeps to those worth a call today.
+LAPSED_SHARE = 3
 BUY_AGAIN = "buy_again"
 CROSS_SELL = "cross_sell"
 
@@ -124,6 +132,136 @@ def _buy_again(
         }
         found.append(Suggestion(BUY_AGAIN, product, reason, since / interval))
     return sorted(found, key=lambda suggestion: -suggestion.score)
+
+
+@dataclass(frozen=True)
+class Repurchase:
+    """A consumable due again for a customer: their usual gap and the days since the last."""
+
+    product: Product
+    interval: float
+    since: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepurchaseDue:
+    customer: Customer
+    products: list[Repurchase]
+
+
+def due_for_repurchase(
+    *, store: Store, today: dt.date | None = None, limit: int = 8
+) -> list[RepurchaseDue]:
+    """The customers of ``store`` (their home store) with a consumable due again by the rule
+    of the customer page's buy-again, most overdue first, at most ``limit`` customers, each
+    with their due products. Reads in four queries whatever the number of customers or orders:
+    the intervals, computed in the database; the customers; the products; their dislikes."""
+    today = today or timezone.localdate()
+    rows = _due_rows(store=store, today=today, limit=limit * 4)
+    customers = Customer.objects.in_bulk({customer for customer, *_rest in rows})
+    products = Product.objects.select_related("brand", "category__parent").in_bulk(
+        {product for _customer, product, *_rest in rows}
+    )
+    dislikes: dict[int, list[str]] = defaultdict(list)
+    for customer, value in Preference.objects.filter(
+        customer__in=customers, is_dislike=True
+    ).values_list("customer_id", "value"):
+        if fold(value):
+            dislikes[customer].append(fold(value))
+    found: dict[int, list[Repurchase]] = {}
+    for customer, product, interval, since in rows:
+        if _ruled_out(products[product], dislikes[customer]):
+            continue
+        if customer not in found and len(found) == limit:
+            continue
+        interval = float(interval)
+        reason = _("buys %(product)s about every %(interval)d days; last %(since)d days ago") % {
+            "product": products[product].name,
+            "interval": round(interval),
+            "since": since,
+        }
+        found.setdefault(customer, []).append(
+            Repurchase(products[product], interval, int(since), reason)
+        )
+    return [RepurchaseDue(customers[pk], due) for pk, due in found.items()]
+
+
+# The days between two purchase days, as whole numbers, on each database.
+_DAY_NUMBER = {
+    "postgresql": "(day - DATE '2000-01-01')",
+    "sqlite": "CAST(julianday(day) - julianday('2000-01-01') AS INTEGER)",
+}
+_DUE_SQL = """
+WITH days (customer_id, product_id, day) AS ({days}),
+numbered AS (
+    SELECT customer_id, product_id, {day_number} AS day FROM days
+),
+gaps AS (
+    SELECT customer_id, product_id,
+        day - LAG(day) OVER (PARTITION BY customer_id, product_id ORDER BY day) AS gap,
+        MAX(day) OVER (PARTITION BY customer_id, product_id) AS last_day
+    FROM numbered
+),
+ranked AS (
+    SELECT customer_id, product_id, gap, last_day,
+        ROW_NUMBER() OVER (PARTITION BY customer_id, product_id ORDER BY gap) AS position,
+        COUNT(*) OVER (PARTITION BY customer_id, product_id) AS gaps
+    FROM gaps
+    WHERE gap IS NOT NULL
+),
+intervals AS (
+    -- The median gap: the middle one, or the mean of the two middle ones.
+    SELECT customer_id, product_id, AVG(gap) AS interval_days, MAX(last_day) AS last_day
+    FROM ranked
+    WHERE position IN ((gaps + 1) / 2, (gaps + 2) / 2)
+    GROUP BY customer_id, product_id
+)
+SELECT customer_id, product_id, interval_days, %s - last_day AS since
+FROM intervals
+WHERE interval_days > 0
+    AND %s - last_day >= %s * interval_days
+    AND %s - last_day < %s * interval_days
+ORDER BY (%s - last_day) / interval_days DESC, customer_id, product_id
+LIMIT %s
+"""
+
+
+def _due_rows(*, store: Store, today: dt.date, limit: int) -> list[tuple[int, int, float, int]]:
+    """(customer, product, usual gap, days since the last) for each consumable due, from one
+    query: the customers' purchase days (local days, by Django's own date functions), their
+    gaps (window functions), and the median gap of each customer and product."""
+    days = (
+        OrderLine.objects.filter(
+            order__customer__home_store=store,
+            order__customer__status=Customer.Status.ACTIVE,
+            product__is_consumable=True,
+            product__is_active=True,
+            is_returned=False,
+        )
+        .exclude(order__status__in=[Order.Status.CANCELLED, Order.Status.RETURNED])
+        .annotate(day=TruncDate("order__ordered_at"))
+        .values_list("order__customer_id", "product_id", "day")
+        .order_by()
+        .distinct()
+    )
+    days_sql, days_params = days.query.sql_with_params()
+    connection = connections[days.db]
+    sql = _DUE_SQL.format(days=days_sql, day_number=_DAY_NUMBER[connection.vendor])
+    today_number = (today - dt.date(2000, 1, 1)).days
+    params = (
+        *days_params,
+        today_number,
+        today_number,
+        DUE_SHARE,
+        today_number,
+        LAPSED_SHARE,
+        today_number,
+        limit,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _cross_sell(

@@ -31,3 +31,13 @@ def customer_suggestions(request: HttpRequest, pk: int) -> HttpResponse:
         "campaigns/customer_suggestions.html",
         {"customer": customer, "suggestions": suggestions.suggestions_for(customer=customer)},
     )
+
+
+@require_GET
+@permission_required("crm.view_customer", raise_exception=True)
+def repurchase_due(request: HttpRequest) -> HttpResponse:
+    """The store home's "due to buy again" panel, which the home loads from here with htmx:
+    customers of the associate's store whose refill is due by their own rhythm."""
+    associate = getattr(request.user, "associate", None)
+    due = suggestions.due_for_repurchase(store=associate.store) if associate else []
+    return render(request, "campaigns/repurchase_due.html", {"due": due})

@@ -13,6 +13,7 @@ from django.db import connections, models
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from stores.models import Associate, Store
 
@@ -20,17 +21,17 @@ from stores.models import Associate, Store
 class Channel(models.TextChoices):
     """Where a customer met the chain. Stores carry their own kind; this names the medium."""
 
-    POS = "pos", "Store till"
-    WEB = "web", "Web shop"
-    APP = "app", "App"
-    LOYALTY = "loyalty", "Loyalty registry"
-    SOCIAL = "social", "Social pages"
-    CONTACT_CENTER = "contact_center", "Contact center"
-    EMAIL = "email", "E-mail"
-    SMS = "sms", "SMS"
-    PHONE = "phone", "Phone"
-    STORE = "store", "In store"
-    BOTTEGA = "bottega", "Captured in Bottega"
+    POS = "pos", _("Store till")
+    WEB = "web", _("Web shop")
+    APP = "app", _("App")
+    LOYALTY = "loyalty", _("Loyalty registry")
+    SOCIAL = "social", _("Social pages")
+    CONTACT_CENTER = "contact_center", _("Contact center")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+    STORE = "store", _("In store")
+    BOTTEGA = "bottega", _("Captured in Bottega")
 
 
 class Source(models.Model):
@@ -232,13 +233,28 @@ class Customer(models.Model):
     """The golden record of one person, derived from the source records linked to it."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        MERGED = "merged", "Merged into another"
-        ERASED = "erased", "Erased (privacy request)"
+        ACTIVE = "active", _("Active")
+        MERGED = "merged", _("Merged into another")
+        ERASED = "erased", _("Erased (privacy request)")
 
     class Language(models.TextChoices):
-        ITALIAN = "it", "Italiano"
-        ENGLISH = "en", "English"
+        ITALIAN = "it", _("Italiano")
+        ENGLISH = "en", _("English")
+
+    class Segment(models.TextChoices):
+        """The RFM segments the scoring names; ``rfm_segment`` holds the value."""
+
+        CHAMPION = "Champion", _("Champion")
+        LOYAL = "Loyal", _("Loyal")
+        POTENTIAL_LOYALIST = "Potential loyalist", _("Potential loyalist")
+        NEW = "New", _("New")
+        PROMISING = "Promising", _("Promising")
+        NEEDS_ATTENTION = "Needs attention", _("Needs attention")
+        ABOUT_TO_SLEEP = "About to sleep", _("About to sleep")
+        AT_RISK = "At risk", _("At risk")
+        CANT_LOSE_THEM = "Can't lose them", _("Can't lose them")
+        HIBERNATING = "Hibernating", _("Hibernating")
+        LOST = "Lost", _("Lost")
 
     first_name = models.CharField(max_length=80, blank=True)
     last_name = models.CharField(max_length=80, blank=True)
@@ -332,6 +348,13 @@ class Customer(models.Model):
         return "".join(part[:1] for part in (self.first_name, self.last_name)).upper() or "?"
 
     @property
+    def rfm_segment_label(self) -> str:
+        """The RFM segment in the reader's language; a name the scoring does not know as is."""
+        if self.rfm_segment in self.Segment.values:
+            return self.Segment(self.rfm_segment).label
+        return self.rfm_segment
+
+    @property
     def masked_phone(self) -> str:
         """Enough of the number to tell two people apart, not enough to call them."""
         return f"•••{self.phone[-3:]}" if self.phone else ""
@@ -342,11 +365,11 @@ class SourceRecord(models.Model):
     the normalized fields are what matching and the golden record read."""
 
     class MatchRule(models.TextChoices):
-        NEW = "new", "New customer"
-        STRONG = "strong", "Strong identifier"
-        PROBABILISTIC = "probabilistic", "Probabilistic score"
-        MANUAL = "manual", "Manual (merge or review)"
-        DETACHED = "detached", "Detached by hand"
+        NEW = "new", _("New customer")
+        STRONG = "strong", _("Strong identifier")
+        PROBABILISTIC = "probabilistic", _("Probabilistic score")
+        MANUAL = "manual", _("Manual (merge or review)")
+        DETACHED = "detached", _("Detached by hand")
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
     external_id = models.CharField(max_length=100)
@@ -403,13 +426,13 @@ class Identity(models.Model):
     to two customers (a family landline), but only once to each."""
 
     class Kind(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        PHONE = "phone", "Phone"
-        LOYALTY_CARD = "loyalty_card", "Loyalty card"
-        WEB_ACCOUNT = "web_account", "Web account"
-        APP_ID = "app_id", "App id"
-        SOCIAL_HANDLE = "social_handle", "Social handle"
-        POS_CUSTOMER = "pos_customer", "Till customer code"
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+        LOYALTY_CARD = "loyalty_card", _("Loyalty card")
+        WEB_ACCOUNT = "web_account", _("Web account")
+        APP_ID = "app_id", _("App id")
+        SOCIAL_HANDLE = "social_handle", _("Social handle")
+        POS_CUSTOMER = "pos_customer", _("Till customer code")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -460,20 +483,20 @@ class ImportBatch(models.Model):
     an import whose worker died can be picked up again."""
 
     class Kind(models.TextChoices):
-        PEOPLE = "people", "People"
-        ORDERS = "orders", "Orders"
-        INTERACTIONS = "interactions", "Interactions"
+        PEOPLE = "people", _("People")
+        ORDERS = "orders", _("Orders")
+        INTERACTIONS = "interactions", _("Interactions")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting"
-        STAGING = "staging", "Reading"
-        VALIDATING = "validating", "Checking"
-        RESOLVING = "resolving", "Matching"
-        LOADING = "loading", "Loading"
-        SCORING = "scoring", "Scoring"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Waiting")
+        STAGING = "staging", _("Reading")
+        VALIDATING = "validating", _("Checking")
+        RESOLVING = "resolving", _("Matching")
+        LOADING = "loading", _("Loading")
+        SCORING = "scoring", _("Scoring")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -545,10 +568,10 @@ class MatchCandidate(models.Model):
     """A doubtful match waiting for a CRM manager: this source record may be this customer."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        SKIPPED = "skipped", _("Skipped")
 
     source_record = models.ForeignKey(
         SourceRecord, on_delete=models.CASCADE, related_name="match_candidates"
@@ -583,10 +606,10 @@ class MergeEvent(models.Model):
     """Every merge, unmerge and detach, with what it moved, so it can be undone."""
 
     class Kind(models.TextChoices):
-        MERGE = "merge", "Merge"
-        UNMERGE = "unmerge", "Unmerge"
-        DETACH = "detach", "Detach a source record"
-        AUTO_LINK = "auto_link", "Automatic link"
+        MERGE = "merge", _("Merge")
+        UNMERGE = "unmerge", _("Unmerge")
+        DETACH = "detach", _("Detach a source record")
+        AUTO_LINK = "auto_link", _("Automatic link")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     survivor = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="merge_events")
@@ -633,11 +656,11 @@ class Order(models.Model):
     that record's customer (kept here for fast reads, updated on merge and unmerge)."""
 
     class Status(models.TextChoices):
-        COMPLETED = "completed", "Completed"
-        PENDING = "pending", "Pending"
-        CANCELLED = "cancelled", "Cancelled"
-        RETURNED = "returned", "Returned"
-        PARTIALLY_RETURNED = "partially_returned", "Partially returned"
+        COMPLETED = "completed", _("Completed")
+        PENDING = "pending", _("Pending")
+        CANCELLED = "cancelled", _("Cancelled")
+        RETURNED = "returned", _("Returned")
+        PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="orders")
     external_id = models.CharField(max_length=100)
@@ -710,20 +733,20 @@ class Interaction(models.Model):
     comment, a call, a campaign touch."""
 
     class Kind(models.TextChoices):
-        STORE_VISIT = "store_visit", "Store visit"
-        CHECK_IN = "check_in", "Card or app check-in"
-        TRIED_ON = "tried_on", "Tried on, didn't buy"
-        WEB_VISIT = "web_visit", "Web visit"
-        CART_ABANDONED = "cart_abandoned", "Abandoned cart"
-        APP_SESSION = "app_session", "App session"
-        WISHLIST = "wishlist", "Added to wishlist"
-        SOCIAL = "social", "Social interaction"
-        CALL = "call", "Call"
-        EMAIL = "email", "E-mail"
-        CAMPAIGN_TOUCH = "campaign_touch", "Campaign touch"
-        CASE = "case", "Case"
-        REVIEW = "review", "Review"
-        SURVEY = "survey", "Survey answer"
+        STORE_VISIT = "store_visit", _("Store visit")
+        CHECK_IN = "check_in", _("Card or app check-in")
+        TRIED_ON = "tried_on", _("Tried on, didn't buy")
+        WEB_VISIT = "web_visit", _("Web visit")
+        CART_ABANDONED = "cart_abandoned", _("Abandoned cart")
+        APP_SESSION = "app_session", _("App session")
+        WISHLIST = "wishlist", _("Added to wishlist")
+        SOCIAL = "social", _("Social interaction")
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
+        CAMPAIGN_TOUCH = "campaign_touch", _("Campaign touch")
+        CASE = "case", _("Case")
+        REVIEW = "review", _("Review")
+        SURVEY = "survey", _("Survey answer")
 
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="interactions"
@@ -783,15 +806,15 @@ class Preference(models.Model):
     """What a customer likes or needs: declared by them, or inferred from what they buy."""
 
     class Kind(models.TextChoices):
-        SIZE = "size", "Size"
-        BRAND = "brand", "Brand"
-        CATEGORY = "category", "Category"
-        COLOUR = "colour", "Colour"
-        TASTE = "taste", "Taste"
-        DIET = "diet", "Diet or allergy"
-        CONTACT_TIME = "contact_time", "Preferred contact time"
-        CONTACT_CHANNEL = "contact_channel", "Preferred contact channel"
-        OTHER = "other", "Other"
+        SIZE = "size", _("Size")
+        BRAND = "brand", _("Brand")
+        CATEGORY = "category", _("Category")
+        COLOUR = "colour", _("Colour")
+        TASTE = "taste", _("Taste")
+        DIET = "diet", _("Diet or allergy")
+        CONTACT_TIME = "contact_time", _("Preferred contact time")
+        CONTACT_CHANNEL = "contact_channel", _("Preferred contact channel")
+        OTHER = "other", _("Other")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="preferences")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -848,17 +871,17 @@ class Consent(models.Model):
     proof. The state in force is the newest row per purpose and channel; rows are never edited."""
 
     class Purpose(models.TextChoices):
-        MARKETING = "marketing", "Marketing"
-        PROFILING = "profiling", "Profiling"
-        THIRD_PARTY = "third_party", "Sharing with partners"
+        MARKETING = "marketing", _("Marketing")
+        PROFILING = "profiling", _("Profiling")
+        THIRD_PARTY = "third_party", _("Sharing with partners")
 
     class Medium(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
-        PHONE = "phone", "Phone"
-        POST = "post", "Post"
-        PUSH = "push", "App notifications"
-        ANY = "any", "Any channel"
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        PHONE = "phone", _("Phone")
+        POST = "post", _("Post")
+        PUSH = "push", _("App notifications")
+        ANY = "any", _("Any channel")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consents")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
@@ -896,15 +919,15 @@ class Case(models.Model):
     """A contact-center case: a complaint, a question, a request, followed to its end."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        WAITING = "waiting", "Waiting for customer"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        WAITING = "waiting", _("Waiting for customer")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     class Priority(models.TextChoices):
-        LOW = "low", "Low"
-        NORMAL = "normal", "Normal"
-        HIGH = "high", "High"
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
     subject = models.CharField(max_length=200)

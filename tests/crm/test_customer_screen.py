@@ -13,6 +13,9 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import Channel, Customer, Identity, Interaction, Order, OrderLine
+from crm.views import home
+from stores import services as stores_services
+from stores.models import UserSettings
 from tests import factories
 
 # --- Search -------------------------------------------------------------------------------
@@ -280,6 +283,122 @@ def test_the_store_home_shows_check_ins_birthdays_at_risk_regulars_and_my_custom
         assert "Bruno Birthday" in body
 
 
+def wish(customer, product, *, days_ago: int, channel=Channel.APP) -> Interaction:
+    """A wishlist entry naming the product by SKU, as the app and the web shop send it."""
+    return factories.InteractionFactory(
+        customer=customer,
+        kind=Interaction.Kind.WISHLIST,
+        channel=channel,
+        store=factories.StoreFactory(),
+        occurred_at=timezone.now() - dt.timedelta(days=days_ago),
+        text=product.name,
+        payload={"sku": product.sku},
+    )
+
+
+def restock(store, product, *, days_ago: int, quantity: int = 3) -> None:
+    stores_services.record_stock_level(store=store, product=product, quantity=0)
+    stores_services.record_stock_level(
+        store=store,
+        product=product,
+        quantity=quantity,
+        at=timezone.now() - dt.timedelta(days=days_ago),
+    )
+
+
+@pytest.fixture
+def boots(db):
+    return factories.ProductFactory(name="Suede ankle boots")
+
+
+def test_a_wish_back_in_stock_at_my_store_is_a_follow_up(client, staff, store, boots):
+    customer = factories.CustomerFactory(first_name="Wanda", last_name="Wish", home_store=store)
+    wish(customer, boots, days_ago=20)
+    restock(store, boots, days_ago=2)
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:home")).content.decode()
+
+    assert "Wanda Wish" in body
+    assert "back in stock" in body
+    assert "wished for Suede ankle boots" in body
+
+
+def test_only_wishes_that_came_back_here_since_and_were_not_bought_count(store, boots):
+    here = factories.CustomerFactory(home_store=store)
+    elsewhere = factories.CustomerFactory(home_store=factories.StoreFactory(code="rm01"))
+    other_store = factories.StoreFactory(code="to01")
+    on_the_shelf_all_along = factories.ProductFactory()
+    sold_out = factories.ProductFactory()
+    back_elsewhere = factories.ProductFactory()
+    bought_since = factories.ProductFactory()
+    for product in (boots, on_the_shelf_all_along, sold_out, back_elsewhere, bought_since):
+        wish(here, product, days_ago=20)
+    wish(elsewhere, boots, days_ago=20)
+    restock(store, boots, days_ago=2)
+    restock(store, on_the_shelf_all_along, days_ago=60)
+    restock(store, sold_out, days_ago=5)
+    stores_services.record_stock_level(store=store, product=sold_out, quantity=0)
+    restock(other_store, back_elsewhere, days_ago=2)
+    restock(store, bought_since, days_ago=2)
+    factories.OrderLineFactory(
+        order=factories.OrderFactory(customer=here, store=store), product=bought_since
+    )
+
+    found = home.back_in_stock(store=store)
+
+    assert [(entry["customer"], entry["product"]) for entry in found] == [(here, boots)]
+
+
+def test_a_wish_made_twice_is_listed_once(store, boots):
+    customer = factories.CustomerFactory(home_store=store)
+    wish(customer, boots, days_ago=20)
+    wish(customer, boots, days_ago=10, channel=Channel.WEB)
+    restock(store, boots, days_ago=2)
+
+    assert len(home.back_in_stock(store=store)) == 1
+
+
+def test_back_in_stock_reads_in_two_queries_however_many_wishes(
+    store, boots, django_assert_num_queries
+):
+    restock(store, boots, days_ago=2)
+    wish(factories.CustomerFactory(home_store=store), boots, days_ago=20)
+    with django_assert_num_queries(2):  # the wishes with their customers, the products
+        assert len(home.back_in_stock(store=store)) == 1
+    for _ in range(5):
+        wish(factories.CustomerFactory(home_store=store), boots, days_ago=20)
+
+    with django_assert_num_queries(2):
+        assert len(home.back_in_stock(store=store)) == 6
+
+
+def test_the_store_home_makes_as_many_queries_for_many_follow_ups_as_for_one(
+    client, staff, store, boots
+):
+    def home_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("crm:home")).status_code == 200
+        return len(captured)
+
+    restock(store, boots, days_ago=2)
+    client.force_login(staff)
+    home_queries()  # warm the session and content types
+
+    def follow_up(number: int) -> None:
+        customer = factories.CustomerFactory(home_store=store, rfm_segment="At risk", frequency=9)
+        wish(customer, boots, days_ago=20)
+        factories.InteractionFactory(customer=customer, store=store, kind="check_in")
+        services.log_interaction(customer=customer, kind="tried_on", by=staff)
+
+    follow_up(1)
+    one = home_queries()
+    for number in range(6):
+        follow_up(number)
+
+    assert home_queries() == one
+
+
 # --- Language -----------------------------------------------------------------------------
 
 
@@ -289,9 +408,50 @@ def test_an_associate_who_chooses_italian_gets_the_customer_screen_in_italian(
     factories.ConsentFactory(customer=customer, purpose="marketing", is_granted=True)
     client.force_login(staff)
 
-    client.post(reverse("crm:set-language"), {"language": "it", "next": "/"})
+    client.post(reverse("set-language"), {"language": "it", "next": "/"})
     body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
 
     assert "Recapiti" in body and "Preferenze" in body and "Acquisti" in body
     assert "Non proporre:" in body and "Profilazione" in body
     assert 'lang="it"' in body
+
+
+def test_the_customer_page_in_italian_translates_statuses_kinds_and_segments(
+    client, staff, store, customer
+):
+    UserSettings.objects.create(user=staff, language="it")
+    customer.rfm_segment = Customer.Segment.AT_RISK
+    customer.save()
+    order = factories.OrderFactory(customer=customer, store=store, status=Order.Status.RETURNED)
+    factories.OrderLineFactory(order=order)
+    factories.InteractionFactory(
+        customer=customer, store=store, kind=Interaction.Kind.STORE_VISIT, channel=Channel.STORE
+    )
+    factories.PreferenceFactory(customer=customer, kind="size", value="M")
+    Identity.objects.create(customer=customer, kind="loyalty_card", value="2400000079190")
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:customer-detail", args=[customer.pk])).content.decode()
+
+    assert 'lang="it"' in body
+    assert '<span class="badge">A rischio</span>' in body  # RFM segment
+    assert '<span class="badge">Reso</span>' in body  # order status
+    assert "<strong>Visita in negozio</strong>" in body  # interaction kind
+    assert "· In negozio" in body  # its channel
+    assert '<span class="muted">Taglia</span>' in body  # preference kind
+    assert "· Carta fedeltà" in body  # identity kind
+    assert "Returned" not in body and "At risk" not in body and "Store visit" not in body
+
+
+def test_the_store_home_in_italian(client, staff, store):
+    UserSettings.objects.create(user=staff, language="it")
+    customer = factories.CustomerFactory(
+        first_name="Rita", last_name="Risk", home_store=store, rfm_segment="At risk", frequency=9
+    )
+    factories.InteractionFactory(customer=customer, store=store, kind="check_in")
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:home")).content.decode()
+
+    assert "Da ricomprare" in body and "In negozio oggi" in body
+    assert "· A rischio" in body
