@@ -43,9 +43,11 @@ MIN_BASKETS_TOGETHER = 3  # fewer is chance, not a habit
 PARTNERS_KEPT = 20  # per product, the best by lift
 BASKET_SIZE_LIMIT = 30  # a bulk order would pair everything with everything
 DUE_SHARE = 0.85  # suggest a refill once 85% of the usual gap has gone by
-# On the store home, a refill three usual gaps late is no longer "due": that customer has
-# moved on (the at-risk list is for them), and the list keeps to those worth a call today.
-LAPSED_SHARE = 3
+# On the store home, a refill two usual gaps late is no longer "due": that customer has moved
+# on (the at-risk list is for them), and the list keeps to those worth a call today.
+LAPSED_SHARE = 2
+# Two purchases make a gap, not yet a habit: the home calls only on a rhythm seen twice.
+MIN_GAPS_ON_THE_HOME = 2
 BUY_AGAIN = "buy_again"
 CROSS_SELL = "cross_sell"
 
@@ -154,7 +156,8 @@ def due_for_repurchase(
     *, store: Store, today: dt.date | None = None, limit: int = 8
 ) -> list[RepurchaseDue]:
     """The customers of ``store`` (their home store) with a consumable due again by the rule
-    of the customer page's buy-again, most overdue first, at most ``limit`` customers, each
+    of the customer page's buy-again, those whose refill fell due most lately first (the ones a
+    reminder finds before they buy elsewhere), at most ``limit`` customers, each
     with their due products. Reads in four queries whatever the number of customers or orders:
     the intervals, computed in the database; the customers; the products; their dislikes."""
     today = today or timezone.localdate()
@@ -214,7 +217,7 @@ intervals AS (
     -- The median gap: the middle one, or the mean of the two middle ones.
     SELECT customer_id, product_id, AVG(gap) AS interval_days, MAX(last_day) AS last_day
     FROM ranked
-    WHERE position IN ((gaps + 1) / 2, (gaps + 2) / 2)
+    WHERE position IN ((gaps + 1) / 2, (gaps + 2) / 2) AND gaps >= %s
     GROUP BY customer_id, product_id
 )
 SELECT customer_id, product_id, interval_days, %s - last_day AS since
@@ -222,7 +225,7 @@ FROM intervals
 WHERE interval_days > 0
     AND %s - last_day >= %s * interval_days
     AND %s - last_day < %s * interval_days
-ORDER BY (%s - last_day) / interval_days DESC, customer_id, product_id
+ORDER BY (%s - last_day) / interval_days, customer_id, product_id
 LIMIT %s
 """
 
@@ -251,6 +254,7 @@ def _due_rows(*, store: Store, today: dt.date, limit: int) -> list[tuple[int, in
     today_number = (today - dt.date(2000, 1, 1)).days
     params = (
         *days_params,
+        MIN_GAPS_ON_THE_HOME,
         today_number,
         today_number,
         DUE_SHARE,

@@ -69,10 +69,11 @@ def test_the_usual_gap_is_the_median_not_the_mean(store, coffee):
     assert found[0].products[0].since == 15
 
 
-def test_a_refill_not_yet_due_a_lapsed_one_and_a_single_purchase_are_not_listed(store, coffee):
+def test_a_refill_not_yet_due_a_lapsed_one_and_no_rhythm_yet_are_not_listed(store, coffee):
     regular(store, coffee, [70, 40, 10])  # next one in about 20 days
-    regular(store, coffee, [160, 130, 100])  # three months late: moved on
-    regular(store, coffee, [40])  # no rhythm yet
+    regular(store, coffee, [120, 90, 60])  # two gaps late: moved on
+    regular(store, coffee, [40])  # no gap
+    regular(store, coffee, [64, 34])  # one gap is no habit yet (the customer page says it)
 
     assert suggestions.due_for_repurchase(store=store) == []
 
@@ -100,14 +101,14 @@ def test_a_product_the_customer_rules_out_is_not_proposed(store, coffee):
     assert suggestions.due_for_repurchase(store=store) == []
 
 
-def test_the_most_overdue_come_first_and_the_list_stops_at_the_limit(store, coffee):
-    later = regular(store, coffee, [80, 60, 40], first_name="Later")  # 2 gaps late
-    sooner = regular(store, coffee, [54, 36, 18], first_name="Sooner")  # 1 gap late
-    regular(store, coffee, [51, 34, 17], first_name="Third")
+def test_those_who_fell_due_last_come_first_and_the_list_stops_at_the_limit(store, coffee):
+    regular(store, coffee, [70, 50, 30])  # one and a half gaps late
+    just_due = regular(store, coffee, [56, 38, 18])  # a day short of their usual 19
+    due = regular(store, coffee, [66, 46, 24])  # three days past their usual 21
 
     found = suggestions.due_for_repurchase(store=store, limit=2)
 
-    assert [entry.customer for entry in found] == [later, sooner]
+    assert [entry.customer for entry in found] == [just_due, due]
 
 
 def test_the_query_count_does_not_grow_with_the_customers(store, coffee, django_assert_num_queries):
