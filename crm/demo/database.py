@@ -6,6 +6,7 @@ sources by their codes; this module turns codes into rows and inserts each chunk
 """
 
 import datetime as dt
+import random
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from django.db import connection, transaction
 
 from crm import models as crm
 from crm.demo.catalogue import DEMO_LOGINS, DEMO_PASSWORD, Catalogue
+from crm.demo.choices import chance
 from crm.demo.history import History
 from crm.demo.people import Person, golden_record
 from stores import models as stores
@@ -427,3 +429,50 @@ def demo_logins() -> list[tuple[str, str]]:
     }
     logins = [(username, described[role]) for username, role, _, _ in DEMO_LOGINS]
     return logins + [(ADMIN_USERNAME, "superuser, /admin/")]
+
+
+def save_stock_levels(refs: Refs, today: dt.date, seed: int) -> int:
+    """Stock on hand at each physical shop, and, for some of the products the shop's customers
+    wished for lately, a delivery since the wish, so the store home has wishes back in stock.
+    Run once, after every chunk is saved; returns the number of stock levels."""
+    rng = random.Random(f"{seed}:stock")
+    now = dt.datetime.combine(today, dt.time(9), tzinfo=dt.UTC)
+    shops = dict(
+        stores.Store.objects.filter(pk__in=refs.stores.values(), kind=stores.Store.Kind.PHYSICAL)
+        .order_by("code")
+        .values_list("pk", "code")
+    )
+    products = sorted(refs.products.values())
+    wishes = (
+        crm.Interaction.objects.filter(
+            kind=crm.Interaction.Kind.WISHLIST,
+            customer__home_store__in=shops,
+            occurred_at__gte=now - dt.timedelta(days=180),
+            occurred_at__lt=now,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("customer__home_store_id", "payload__sku", "occurred_at")
+    )
+    delivered = {}
+    for shop, sku, wished_at in wishes:
+        if sku in refs.products and chance(rng, 0.4):
+            delivered[shop, refs.products[sku]] = wished_at + (now - wished_at) * rng.random()
+    levels = []
+    for shop in shops:
+        for product in products:
+            back_since = delivered.get((shop, product))
+            quantity = rng.choice([0, 0, 1, 2, 3, 4, 6, 10]) if back_since is None else 3
+            if back_since is None and quantity:
+                back_since = now - dt.timedelta(days=rng.randint(200, 700))
+            levels.append(
+                stores.StockLevel(
+                    store_id=shop,
+                    product_id=product,
+                    quantity=quantity,
+                    in_stock_since=back_since if quantity else None,
+                    updated_at=now,
+                )
+            )
+    with transaction.atomic():
+        stores.StockLevel.objects.bulk_create(levels, batch_size=2000)
+    return len(levels)

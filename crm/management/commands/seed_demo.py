@@ -114,6 +114,8 @@ class Command(BaseCommand):
                 f"{counts['records']:,} records · {counts['orders']:,} orders · "
                 f"{time.monotonic() - started:.1f} s"
             )
+        if refs:
+            database.save_stock_levels(refs, today, options["seed"])
         return counts, time.monotonic() - started
 
     def _print_summary(self, counts, elapsed, files):
