@@ -151,10 +151,18 @@ class Counters:
         read the same ``mario.rossi@gmail.com``, they get another address at sign-up.
         """
         local, _, domain = address.partition("@")
-        while address in self._mailboxes:
+        while _mailbox_key(address) in self._mailboxes:
             address = f"{local}{rng.randint(2, 999)}@{domain}"
-        self._mailboxes.add(address)
+        self._mailboxes.add(_mailbox_key(address))
         return address
+
+
+def _mailbox_key(address: str) -> str:
+    # Gmail delivers mario.rossi@ and mariorossi@ to one mailbox, so it hands out only one.
+    local, _, domain = address.partition("@")
+    if domain in ("gmail.com", "googlemail.com"):
+        return f"{local.replace('.', '')}@gmail.com"
+    return address
 
 
 def generate_people(

@@ -22,3 +22,15 @@ def test_a_mailbox_belongs_to_one_person_or_one_household():
     assert len(holders) > 4000
     assert all(len({household for household, _ in h}) == 1 for h in shared.values()), shared
     assert all(address.startswith("famiglia.") for address in shared)
+
+
+def test_gmail_addresses_differ_by_more_than_their_dots():
+    people = list(generate_people(random.Random(4), 6000, build_catalogue(4), dt.date(2025, 6, 30)))
+    owners = defaultdict(set)
+    for person in people:
+        local, _, domain = person.email.partition("@")
+        if domain == "gmail.com":
+            owners[local.replace(".", "")].add(person.household)
+
+    assert len(owners) > 500
+    assert all(len(households) == 1 for households in owners.values())
