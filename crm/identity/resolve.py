@@ -46,11 +46,12 @@ from functools import lru_cache
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.identity import blocking, match, model_store, normalize, survivorship
 from crm.identity.scoring import Comparer, PersonRecord, clean
+from crm.imports import bulk
 from crm.models import (
     Customer,
     HubIdentifier,
@@ -148,29 +149,64 @@ def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
     for record in records:
         record.__dict__.pop("_match_keys", None)  # its fields may have changed since
     unresolved = [record for record in records if record.customer_id is None]
+    already_saved = {record.pk for record in records if record.pk is not None}
+    plan = None
     if unresolved:
         population = _population(extra=len(unresolved))
         if model_store.needs_training(population):
             _train(unresolved)
         plan = _Plan.build(unresolved, population=population)
         counts = plan.apply()
-    already_saved = {record.pk for record in records if record.pk is not None}
-    # New records are inserted once their customer is known: one INSERT, no UPDATE after.
+    # New records get their ids now, so that customers, records, keys, identities and review
+    # candidates pointing at each other are all inserted set-based, each row once.
     to_insert = [record for record in unresolved if record.pk is None]
     to_update = [record for record in unresolved if record.pk is not None]
-    SourceRecord.objects.bulk_create(to_insert, batch_size=1000)
-    if to_insert and to_insert[0].pk is None:  # a database that does not return ids
-        _read_back_pks(to_insert)
+    for record, pk in zip(to_insert, bulk.reserve_ids(SourceRecord, len(to_insert)), strict=True):
+        record.pk = pk
+    fresh = plan.customers_of_new_records(already_saved) if plan else {}
+    _insert_customers(plan.new_customers if plan else {}, fresh)
+    bulk.insert_rows(SourceRecord, RECORD_COLUMNS, (_record_row(r) for r in to_insert))
     if to_update:
         SourceRecord.objects.bulk_update(
             to_update, ["customer", "match_rule", "match_score", "match_evidence", "linked_at"]
         )
-    if unresolved:
+    if plan:
         plan.save_candidates_and_hubs()
     write_match_keys(records=records, replace=already_saved)
-    touched = Customer.objects.filter(pk__in={record.customer_id for record in records})
-    survivorship.recompute_golden_records(customers=list(touched))
+    # A customer made of records never saved before has its golden record written as it was
+    # inserted (and its identities here); the others are recomputed from what is stored.
+    survivorship.insert_new_identities(records_by_customer=fresh)
+    touched = {record.customer_id for record in records} - set(fresh)
+    survivorship.recompute_golden_records(customers=list(Customer.objects.filter(pk__in=touched)))
     return counts
+
+
+CUSTOMER_COLUMNS = tuple(field.attname for field in Customer._meta.concrete_fields)
+RECORD_COLUMNS = tuple(field.attname for field in SourceRecord._meta.concrete_fields)
+
+
+def _insert_customers(
+    new_customers: dict[int, Customer], fresh: dict[int, list[SourceRecord]]
+) -> None:
+    """Insert the batch's new customers, with their golden values when all their records are
+    new (``fresh``); the others start blank and are recomputed like any touched customer."""
+    if not new_customers:
+        return
+    survivorship.fill_new_golden_records(
+        customers={pk: new_customers[pk] for pk in fresh}, records_by_customer=fresh
+    )
+    now = timezone.now()
+    for customer in new_customers.values():
+        customer.updated_at = now  # what an insert through the ORM would set (auto_now)
+    bulk.insert_rows(
+        Customer,
+        CUSTOMER_COLUMNS,
+        (tuple(getattr(c, name) for name in CUSTOMER_COLUMNS) for c in new_customers.values()),
+    )
+
+
+def _record_row(record: SourceRecord) -> tuple:
+    return tuple(getattr(record, name) for name in RECORD_COLUMNS)
 
 
 def _population(*, extra: int) -> int:
@@ -186,21 +222,12 @@ def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredMod
     """Train a model on the stored records (the most recent ``TRAIN_MAX_RECORDS``) and
     ``also`` these, store it and return it; None when there is nothing to train on."""
     limit = max(model_store.TRAIN_MAX_RECORDS - len(also), 0)
-    stored = SourceRecord.objects.only(*_FIELDS).order_by("-pk")[:limit]
-    people = [person_record(record) for record in stored.iterator(chunk_size=5000)]
+    stored = SourceRecord.objects.order_by("-pk").values_list(*_PERSON_FIELDS)[:limit]
+    people = [_person(*values) for values in stored.iterator(chunk_size=5000)]
     people += [person_record(record) for record in also]
     if len(people) < 2:
         return None
     return model_store.train_from_records(people, match_config())
-
-
-def _read_back_pks(records: list[SourceRecord]) -> None:
-    by_key = {(record.source_id, record.external_id): record for record in records}
-    for pk, source_pk, external_id in SourceRecord.objects.filter(
-        external_id__in=[record.external_id for record in records]
-    ).values_list("pk", "source_id", "external_id"):
-        if (source_pk, external_id) in by_key:
-            by_key[(source_pk, external_id)].pk = pk
 
 
 # --- blocking keys ----------------------------------------------------------------------------
@@ -231,14 +258,11 @@ def write_match_keys(*, records: list[SourceRecord], replace: set[int] | None = 
     stale = [record.pk for record in saved] if replace is None else sorted(replace)
     for chunk in _chunks(stale):
         MatchKey.objects.filter(source_record__in=chunk).delete()
-    MatchKey.objects.bulk_create(
-        [
-            MatchKey(source_record_id=record.pk, key=key)
-            for record in saved
-            for key in _keys_of(record)
-        ],
-        batch_size=5000,
-        ignore_conflicts=True,
+    # Each record's keys are distinct (a dict) and its old ones are gone: plain inserts.
+    bulk.insert_rows(
+        MatchKey,
+        ("source_record_id", "key"),
+        ((record.pk, key) for record in saved for key in _keys_of(record)),
     )
 
 
@@ -266,47 +290,85 @@ def _phone_kind(phone: str) -> str:
 
 def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> PersonRecord:
     """A source record in the comparison forms the matching engine reads."""
-    return PersonRecord(
-        record_id=f"{record.source_id}:{record.external_id}",
-        first_name=normalize.normalize_name(record.first_name),
-        last_name=normalize.normalize_name(record.last_name),
-        email=record.email,
-        phone=record.phone,
-        phone_kind=phone_kind if phone_kind is not None else _phone_kind(record.phone),
-        birth_date=record.birth_date.isoformat() if record.birth_date else "",
-        street=normalize.normalize_street(record.street),
-        postcode=record.postcode,
-        city=normalize.normalize_city(record.city),
-        loyalty_card=record.loyalty_card,
-        source=str(record.source_id),
+    return _person(
+        *(record.source_id, record.external_id, record.first_name, record.last_name),
+        *(record.email, record.phone, record.birth_date, record.street, record.postcode),
+        *(record.city, record.loyalty_card),
+        phone_kind=phone_kind,
     )
 
 
-_FIELDS = (
-    *("source", "external_id", "customer", "first_name", "last_name", "email", "phone"),
-    *("birth_date", "street", "postcode", "city", "loyalty_card"),
+def _person(
+    source_id, external_id, first_name, last_name, email, phone, birth_date, street, postcode,
+    city, loyalty_card, *, phone_kind: str | None = None,
+) -> PersonRecord:  # fmt: skip
+    return PersonRecord(
+        record_id=f"{source_id}:{external_id}",
+        first_name=normalize.normalize_name(first_name),
+        last_name=normalize.normalize_name(last_name),
+        email=email,
+        phone=phone,
+        phone_kind=phone_kind if phone_kind is not None else _phone_kind(phone),
+        birth_date=birth_date.isoformat() if birth_date else "",
+        street=normalize.normalize_street(street),
+        postcode=postcode,
+        city=normalize.normalize_city(city),
+        loyalty_card=loyalty_card,
+        source=str(source_id),
+    )
+
+
+# The fields ``_person`` reads, in its order.
+_PERSON_FIELDS = (
+    *("source_id", "external_id", "first_name", "last_name", "email", "phone", "birth_date"),
+    *("street", "postcode", "city", "loyalty_card"),
 )
 
 
-def _existing_records(keys: set[int], exclude: set[int]) -> list[SourceRecord]:
-    """The stored records sharing one of these keys, and all the records of their customers."""
-    holders: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-    for chunk in _chunks(sorted(keys)):
-        for key, record_pk, customer_pk in MatchKey.objects.filter(key__in=chunk).values_list(
-            "key", "source_record_id", "source_record__customer_id"
-        ):
-            holders[key].append((record_pk, customer_pk))
+def _existing_records(keys: set[int], exclude: set[int]) -> tuple[list[int], list[PersonRecord]]:
+    """The stored records sharing one of these keys, and all the records of their customers:
+    their customers and comparison forms, ordered by customer (in chunks) and record."""
     customers = {
         customer_pk
-        for members in holders.values()
-        if len(members) <= DB_BLOCK_LIMIT
-        for record_pk, customer_pk in members
+        for record_pk, customer_pk in _key_holders(keys)
         if customer_pk is not None and record_pk not in exclude
     }
-    records = []
+    customer_of, people = [], []
     for chunk in _chunks(sorted(customers)):
-        records += SourceRecord.objects.filter(customer__in=chunk).only(*_FIELDS).order_by("pk")
-    return [record for record in records if record.pk not in exclude]
+        rows = (
+            SourceRecord.objects.filter(customer__in=chunk)
+            .order_by("pk")
+            .values_list("pk", "customer_id", *_PERSON_FIELDS)
+        )
+        for record_pk, customer_pk, *values in rows:
+            if record_pk not in exclude:
+                customer_of.append(customer_pk)
+                people.append(_person(*values))
+    return customer_of, people
+
+
+def _key_holders(keys: set[int]) -> list[tuple[int, int | None]]:
+    """(record, customer) of the stored records holding one of these keys, leaving out the
+    keys held by more than ``DB_BLOCK_LIMIT`` records (counted by the database, which sends
+    back only the rest)."""
+    table, records = MatchKey._meta.db_table, SourceRecord._meta.db_table
+    sql = (
+        "SELECT source_record_id, customer_id FROM ("  # noqa: S608
+        "  SELECT k.source_record_id, r.customer_id, COUNT(*) OVER (PARTITION BY k.key) AS held"
+        f"  FROM {table} k JOIN {records} r ON r.id = k.source_record_id WHERE k.key {{}}"
+        ") AS holders WHERE held <= %s"
+    )
+    holders = []
+    with connection.cursor() as cursor:
+        if bulk.is_postgresql():  # one array instead of a parameter per key
+            cursor.execute(sql.format("= ANY(%s)"), [sorted(keys), DB_BLOCK_LIMIT])
+            return cursor.fetchall()
+        # A key's holders are all in its chunk, so each chunk counts them whole.
+        for chunk in _chunks(sorted(keys)):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(sql.format(f"IN ({marks})"), [*chunk, DB_BLOCK_LIMIT])
+            holders += cursor.fetchall()
+    return holders
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -328,7 +390,7 @@ class _Plan:
     with the existing records found by their keys (indexes n..)."""
 
     def __init__(self) -> None:
-        self.records: list[SourceRecord] = []
+        self.records: list[SourceRecord] = []  # the new records (indexes 0..n-1)
         self.people: list[PersonRecord] = []
         self.count = 0  # new records
         self.customer_of: list[int | None] = []
@@ -340,6 +402,7 @@ class _Plan:
         self.config = match_config()
         self.customer_of_group: dict[int, int] = {}
         self.candidates: list[MatchCandidate] = []
+        self.new_customers: dict[int, Customer] = {}  # reserved pk → not inserted yet
 
     @classmethod
     def build(cls, records: list[SourceRecord], *, population: int) -> _Plan:
@@ -349,10 +412,12 @@ class _Plan:
         keys: set[int] = set()
         for record, person in zip(records, people, strict=True):
             keys.update(_keys_of(record, person))
-        existing = _existing_records(keys, {record.pk for record in records if record.pk})
-        plan.records = list(records) + existing
-        plan.people = people + [person_record(record) for record in existing]
-        plan.customer_of = [None] * len(records) + [record.customer_id for record in existing]
+        existing_customers, existing_people = _existing_records(
+            keys, {record.pk for record in records if record.pk}
+        )
+        plan.records = list(records)  # the existing ones are known by their forms only
+        plan.people = people + existing_people
+        plan.customer_of = [None] * len(records) + existing_customers
         plan._find_hubs()
         plan._load_rejected()
         stored = model_store.current_model()
@@ -598,16 +663,13 @@ class _Plan:
             if root not in self.owner:
                 new_groups[root].append(index)
         roots = sorted(new_groups, key=lambda root: new_groups[root][0])
-        created = Customer.objects.bulk_create(
-            [
-                Customer(created_at=min(_record_date(self.records[i]) for i in new_groups[root]))
-                for root in roots
-            ]
-        )
+        # Ids now, the rows later (``_insert_customers``), once their golden values are known.
         customer_of_root = dict(self.owner)
-        customer_of_root.update(
-            {root: customer.pk for root, customer in zip(roots, created, strict=True)}
-        )
+        for root, pk in zip(roots, bulk.reserve_ids(Customer, len(roots)), strict=True):
+            customer_of_root[root] = pk
+            self.new_customers[pk] = Customer(
+                pk=pk, created_at=min(_record_date(self.records[i]) for i in new_groups[root])
+            )
         founders = {members[0] for members in new_groups.values()}
         now = timezone.now()
         for index in range(self.count):
@@ -642,6 +704,19 @@ class _Plan:
             )
             counts.review += 1
         return counts
+
+    def customers_of_new_records(self, saved_before: set[int]) -> dict[int, list[SourceRecord]]:
+        """The batch's new customers whose records were all never saved before
+        (``saved_before``: the pks records had when the batch began), with those records."""
+        members: dict[int, list[SourceRecord]] = defaultdict(list)
+        for record in self.records[: self.count]:
+            if record.customer_id in self.new_customers:
+                members[record.customer_id].append(record)
+        return {
+            pk: records
+            for pk, records in members.items()
+            if not any(record.pk in saved_before for record in records)
+        }
 
     def save_candidates_and_hubs(self) -> None:
         if self.candidates:

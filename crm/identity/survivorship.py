@@ -102,7 +102,8 @@ class Provenanced:
             "source_record": self.record.pk,
             "source": self.record.source.code,
             "channel": self.record.source.channel,
-            "at": record_date(self.record).isoformat(),
+            # In UTC, as the database gives it back, whether or not the record was read from it.
+            "at": record_date(self.record).astimezone(dt.UTC).isoformat(),
             "rule": self.rule,
         }
 
@@ -196,7 +197,10 @@ def recompute_golden_records(
     # The few sources are read once and shared, instead of one joined copy per record.
     sources = {source.pk: source for source in Source.objects.all()}
     records_by_customer: dict[int, list[SourceRecord]] = defaultdict(list)
-    for record in SourceRecord.objects.filter(customer__in=list(by_pk)):
+    # Without the raw row and the match evidence: the rules read neither.
+    for record in SourceRecord.objects.filter(customer__in=list(by_pk)).defer(
+        "raw", "match_evidence"
+    ):
         record.source = sources[record.source_id]
         records_by_customer[record.customer_id].append(record)
     verified = _VerifiedIdentities.of_customers(list(by_pk), also=verified)
@@ -210,6 +214,25 @@ def recompute_golden_records(
                 changed[pk] = fields
     _save_golden_values([by_pk[pk] for pk in changed], {f for fs in changed.values() for f in fs})
     _rebuild_identities(by_pk, records_by_customer, verified)
+
+
+def fill_new_golden_records(*, customers: dict[int, Customer], records_by_customer) -> None:
+    """Set the golden values of customers not saved yet from their records, also not saved
+    yet (an import's new customers): the values, provenance, member-since date, last channel
+    and completeness ``recompute_golden_records`` would write, without reading anything. No
+    identity can have been verified on records that were never saved, nor on a customer that
+    does not exist, so no verified e-mail takes part."""
+    for pk, customer in customers.items():
+        records = records_by_customer[pk]
+        _apply_golden_values(customer, records, golden_values(records, verified_emails=set()))
+
+
+def insert_new_identities(*, records_by_customer: dict[int, list[SourceRecord]]) -> None:
+    """Insert the identities of customers created from records never saved before (see
+    ``fill_new_golden_records``): the rows ``recompute_golden_records`` would build for them,
+    in one set-based insert. Hub identifiers are left out, as there."""
+    nothing_verified = _VerifiedIdentities(frozenset(), frozenset())
+    _insert_identities(_wanted_identities(records_by_customer, nothing_verified))
 
 
 def identity_values(record: SourceRecord) -> list[tuple[str, str]]:
@@ -338,6 +361,32 @@ def _rebuild_identities(
 
     Identities added by hand (no source record) are kept as they are; a value listed as a hub
     identifier is never an identity. Rows that stay keep their id and creation date."""
+    wanted = _wanted_identities(records_by_customer, verified)
+    stale, changed = [], []
+    stored = Identity.objects.filter(customer__in=list(customers)).values_list(
+        "pk", "customer_id", "kind", "value", "source_record_id", "is_verified"
+    )
+    for pk, customer_pk, kind, value, record_pk, was_verified in stored:
+        key = (customer_pk, kind, value)
+        if record_pk is None:
+            wanted.pop(key, None)  # added by hand: it already says so
+        elif key not in wanted:
+            stale.append(pk)
+        else:
+            record, is_verified = wanted.pop(key)
+            if (record_pk, was_verified) != (record.pk, is_verified):
+                changed.append((pk, record.pk, is_verified))
+    if stale:
+        Identity.objects.filter(pk__in=stale).delete()
+    bulk.update_rows(Identity, ["source_record_id", "is_verified"], changed)
+    _insert_identities(wanted)
+
+
+def _wanted_identities(
+    records_by_customer: dict[int, list[SourceRecord]], verified: _VerifiedIdentities
+) -> dict[tuple[int, str, str], tuple[SourceRecord, bool]]:
+    """(customer, kind, value) → (the record that gives it, verified?) for every identifier
+    the customers' records give, hub identifiers left out."""
     wanted: dict[tuple[int, str, str], tuple[SourceRecord, bool]] = {}
     for customer_pk, records in records_by_customer.items():
         for record in sorted(records, key=_tie_break, reverse=True):
@@ -352,33 +401,20 @@ def _rebuild_identities(
             "kind", "value"
         )
     )
-    wanted = {key: pick for key, pick in wanted.items() if key[1:] not in hubs}
+    return {key: pick for key, pick in wanted.items() if key[1:] not in hubs}
 
-    stale, changed = [], []
-    for identity in Identity.objects.filter(customer__in=list(customers)):
-        key = (identity.customer_id, identity.kind, identity.value)
-        if identity.source_record_id is None:
-            wanted.pop(key, None)  # added by hand: it already says so
-        elif key not in wanted:
-            stale.append(identity.pk)
-        else:
-            record, is_verified = wanted.pop(key)
-            if (identity.source_record_id, identity.is_verified) != (record.pk, is_verified):
-                identity.source_record, identity.is_verified = record, is_verified
-                changed.append(identity)
-    if stale:
-        Identity.objects.filter(pk__in=stale).delete()
-    if changed:
-        Identity.objects.bulk_update(changed, ["source_record", "is_verified"])
-    if wanted:
-        now = timezone.now()
-        bulk.insert_rows(
-            Identity,
-            ["customer_id", "kind", "value", "source_record_id", "is_verified", "created_at"],
-            (
-                (customer_pk, kind, value, record.pk, is_verified, now)
-                for (customer_pk, kind, value), (record, is_verified) in sorted(
-                    wanted.items(), key=lambda item: item[0]
-                )
-            ),
-        )
+
+def _insert_identities(wanted: dict[tuple[int, str, str], tuple[SourceRecord, bool]]) -> None:
+    if not wanted:
+        return
+    now = timezone.now()
+    bulk.insert_rows(
+        Identity,
+        ["customer_id", "kind", "value", "source_record_id", "is_verified", "created_at"],
+        (
+            (customer_pk, kind, value, record.pk, is_verified, now)
+            for (customer_pk, kind, value), (record, is_verified) in sorted(
+                wanted.items(), key=lambda item: item[0]
+            )
+        ),
+    )

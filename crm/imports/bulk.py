@@ -67,18 +67,42 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` fresh primary keys from the table's sequence (PostgreSQL only), so that rows
-    pointing at each other can be copied in without reading ids back."""
+    """``count`` fresh primary keys, so that rows pointing at each other can be inserted
+    without reading ids back. Call it inside the transaction that inserts the rows.
+
+    PostgreSQL draws them from the table's sequence. SQLite has no sequence: the ids after
+    the highest ever given (the table's AUTOINCREMENT counter, or its highest id) are taken,
+    and the counter is moved past them. That is safe because a write transaction on SQLite
+    holds the database's write lock from its start (IMMEDIATE transactions), so no one else
+    can take the same ids; rolled back, the counter goes back with it.
+    """
     if count == 0:
         return []
     table = model._meta.db_table
     column = model._meta.pk.column
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
+        if is_postgresql():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        # The write first: it takes the lock before anything is read.
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = %s", [table])
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        counter = cursor.fetchone()
+        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")  # noqa: S608
+        highest = max(counter[0] if counter else 0, cursor.fetchone()[0] or 0)
+        if counter is None:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, highest + count]
+            )
+        else:
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [highest + count, table]
+            )
+        return list(range(highest + 1, highest + count + 1))
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple]) -> int:

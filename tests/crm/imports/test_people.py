@@ -191,3 +191,50 @@ def test_rejected_rows_download_with_formulas_neutralized(tmp_path):
     assert "'=HYPERLINK" in text
     assert "'@SUM(A1)" in text
     assert ",=" not in text
+
+
+def test_new_customers_get_the_golden_record_and_identities_a_recompute_would_give(tmp_path):
+    from crm.identity import survivorship
+    from crm.models import Identity
+
+    rows = [
+        # one record each
+        person("P1", phone="347 111 2233", birth_date="17/05/1985", city="milano"),
+        person("P2", first_name="Luca", last_name="Bianchi", email="", country="CH"),
+        # two records of one person in the same batch (the card links them)
+        person("P3", first_name="Anna", loyalty_card="C-300", created_at="2025-03-01T09:30:00Z"),
+        person("P4", first_name="ANNA", loyalty_card="c300", street="Via Po 3", postcode="10123"),
+        # a value shared by too many people: a hub, never an identity
+        *(
+            person(f"H{n}", first_name=name, email="noemail@negozio.it", birth_date=f"0{n}/01/1980")
+            for n, name in enumerate(["Carla", "Dario", "Elena", "Franco", "Gino"], start=1)
+        ),
+        # in a later batch, a second record for P1's customer: recomputed as before
+        person("P9", phone="+393471112233", email="maria.rossi@example.it", created_at=""),
+    ]
+    run(write_csv(tmp_path / "people.csv", PEOPLE_HEADER, rows))
+    golden = [*survivorship.GOLDEN_FIELDS, "provenance", "member_since", "last_channel"]
+    fields = [*golden, "profile_completeness", "created_at"]
+
+    def state():
+        customers = {c["pk"]: c for c in Customer.objects.values("pk", *fields)}
+        identities = set(
+            Identity.objects.values_list(
+                "customer", "kind", "value", "source_record", "is_verified"
+            )
+        )
+        return customers, identities
+
+    written = state()
+    survivorship.recompute_golden_records(customers=list(Customer.objects.all()))
+
+    assert state() == written
+    customers, identities = written
+    assert len(customers) == 8
+    p4 = SourceRecord.objects.get(external_id="P4")
+    assert customers[p4.customer_id]["street"] == "Via Po 3"
+    assert customers[p4.customer_id]["provenance"]["first_name"]["source_record"] in {
+        p4.pk,
+        SourceRecord.objects.get(external_id="P3").pk,
+    }
+    assert not any(value == "noemail@negozio.it" for _, _, value, _, _ in identities)
