@@ -4,8 +4,9 @@
 
 It runs the pipeline the Celery worker runs (``pipeline.stage_import`` then
 ``pipeline.run_import``), in the foreground, and wraps the stages' entry points with timers:
-validate + normalize, resolve identities (with the golden-record recompute inside it), the
-golden-record recompute alone, the loaders' writes, and the score refresh.
+validate + normalize, resolve identities (with the golden-record recompute inside it), and
+inside it the model's training, the matching (blocking, scoring, joining) and the
+golden-record recompute, the loaders' writes, and the score refresh.
 """
 
 import argparse
@@ -59,6 +60,9 @@ def main() -> None:
         for kind, validator in pipeline.VALIDATORS.items()
     }
     timed(resolve, "resolve_records", "resolve")
+    if hasattr(resolve, "_Plan"):  # the resolver's parts: training, then blocking and scoring
+        timed(resolve, "_train", "training")
+        timed(resolve._Plan, "build", "matching")
     timed(survivorship, "recompute_golden_records", "golden_records")
     timed(people, "_record_consents", "consents")
     timed(pipeline, "load_people", "load_people")
