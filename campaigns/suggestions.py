@@ -156,10 +156,13 @@ def due_for_repurchase(
     *, store: Store, today: dt.date | None = None, limit: int = 8
 ) -> list[RepurchaseDue]:
     """The customers of ``store`` (their home store) with a consumable due again by the rule
-    of the customer page's buy-again, those whose refill fell due most lately first (the ones a
-    reminder finds before they buy elsewhere), at most ``limit`` customers, each
-    with their due products. Reads in four queries whatever the number of customers or orders:
-    the intervals, computed in the database; the customers; the products; their dislikes."""
+    of the customer page's buy-again (85% of their own median gap gone by, nothing they rule
+    out), when that gap was seen at least twice and the refill is not two gaps late. Those
+    whose refill fell due most lately come first (a reminder still finds them before they buy
+    elsewhere); at most ``limit`` customers, each with their due products.
+
+    Reads in four queries whatever the number of customers or orders: the intervals, computed
+    in the database; the customers; the products; their dislikes."""
     today = today or timezone.localdate()
     rows = _due_rows(store=store, today=today, limit=limit * 4)
     customers = Customer.objects.in_bulk({customer for customer, *_rest in rows})

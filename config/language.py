@@ -28,9 +28,12 @@ class UserSettingsBackend(ModelBackend):
     user, so that knowing their language costs a page no query of its own."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.select_related("bottega_settings")
-        user = users.filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        User = get_user_model()
+        try:
+            user = User._default_manager.select_related("bottega_settings").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class UserLanguageMiddleware:
