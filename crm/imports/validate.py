@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.identity import normalize
 from crm.models import Consent, Interaction, Order
@@ -98,9 +98,13 @@ ORDER_STATUSES = {
     for text, status in ORDER_STATUSES.items()
 }
 
+# The labels as written in English, whatever language the process or request has active (the
+# model's labels are translated lazily).
+with translation.override("en"):
+    _KIND_LABELS = {str(label).lower(): value for value, label in Interaction.Kind.choices}
 INTERACTION_KINDS = {
     **{value: value for value in Interaction.Kind.values},
-    **{str(label).lower(): value for value, label in Interaction.Kind.choices},
+    **_KIND_LABELS,
     **dict.fromkeys(("visit", "shop_visit", "visita"), Interaction.Kind.STORE_VISIT),
     **dict.fromkeys(("checkin", "check-in"), Interaction.Kind.CHECK_IN),
     **dict.fromkeys(("web", "web_session", "session"), Interaction.Kind.WEB_VISIT),
