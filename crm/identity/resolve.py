@@ -177,7 +177,13 @@ def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
     # inserted (and its identities here); the others are recomputed from what is stored.
     survivorship.insert_new_identities(records_by_customer=fresh)
     touched = {record.customer_id for record in records} - set(fresh)
-    survivorship.recompute_golden_records(customers=list(Customer.objects.filter(pk__in=touched)))
+    survivorship.recompute_golden_records(
+        customers=[
+            customer
+            for condition in bulk.matching("id", sorted(touched))
+            for customer in Customer.objects.filter(condition).order_by()
+        ]
+    )
     return counts
 
 
@@ -288,6 +294,10 @@ def _phone_kind(phone: str) -> str:
     return normalize.phone_kind(phone) if phone else ""
 
 
+# Stored records are compared again in every batch that finds them: each street is folded once.
+_normalize_street = lru_cache(maxsize=65_536)(normalize.normalize_street)
+
+
 def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> PersonRecord:
     """A source record in the comparison forms the matching engine reads."""
     return _person(
@@ -310,7 +320,7 @@ def _person(
         phone=phone,
         phone_kind=phone_kind if phone_kind is not None else _phone_kind(phone),
         birth_date=birth_date.isoformat() if birth_date else "",
-        street=normalize.normalize_street(street),
+        street=_normalize_street(street),
         postcode=postcode,
         city=normalize.normalize_city(city),
         loyalty_card=loyalty_card,
@@ -333,17 +343,24 @@ def _existing_records(keys: set[int], exclude: set[int]) -> tuple[list[int], lis
         for record_pk, customer_pk in _key_holders(keys)
         if customer_pk is not None and record_pk not in exclude
     }
-    customer_of, people = [], []
-    for chunk in _chunks(sorted(customers)):
-        rows = (
-            SourceRecord.objects.filter(customer__in=chunk)
-            .order_by("pk")
+    ordered = sorted(customers)
+    rows = []
+    for condition in bulk.matching("customer_id", ordered):
+        rows += (
+            SourceRecord.objects.filter(condition)
+            .order_by()
             .values_list("pk", "customer_id", *_PERSON_FIELDS)
         )
-        for record_pk, customer_pk, *values in rows:
-            if record_pk not in exclude:
-                customer_of.append(customer_pk)
-                people.append(_person(*values))
+    # In the order they were always read in (customers in groups of _QUERY_CHUNK, records by
+    # pk within a group), so that matching sees them at the same indexes and breaks its ties
+    # the same way.
+    group = {customer: n // _QUERY_CHUNK for n, customer in enumerate(ordered)}
+    rows.sort(key=lambda row: (group[row[1]], row[0]))
+    customer_of, people = [], []
+    for record_pk, customer_pk, *values in rows:
+        if record_pk not in exclude:
+            customer_of.append(customer_pk)
+            people.append(_person(*values))
     return customer_of, people
 
 
@@ -447,8 +464,8 @@ class _Plan:
                 self.hub_values[identifier] = len(customers)
                 self.new_hubs[identifier] = len(customers)
         known = set()
-        for chunk in _chunks(sorted(values)):
-            known.update(HubIdentifier.objects.filter(value__in=chunk).values_list("kind", "value"))
+        for condition in bulk.matching("value", sorted(values)):
+            known.update(HubIdentifier.objects.filter(condition).values_list("kind", "value"))
         for kind, value in known:
             identifier = (kind, clean(value))
             self.hub_values.setdefault(identifier, HUB_CUSTOMER_LIMIT + 1)

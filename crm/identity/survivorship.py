@@ -130,6 +130,8 @@ def golden_values(
     ``verified_emails`` are the e-mail addresses proven to reach this person; when not given,
     they are read from the verified identities of these records and of their customers.
     """
+    if len(records) == 1:
+        return _values_of_one(records[0])
     if verified_emails is None:
         verified_emails = _verified_emails(records)
     facts = [
@@ -169,6 +171,18 @@ def golden_values(
     return chosen
 
 
+def _values_of_one(record: SourceRecord) -> dict[str, Provenanced]:
+    """``golden_values`` of a single record: every rule picks its values, whatever they rank."""
+    chosen = {}
+    for fields, rule in RULES.items():
+        value = tuple(getattr(record, field) for field in fields)
+        if any(value):
+            for field, one in zip(fields, value, strict=True):
+                if one:
+                    chosen[field] = Provenanced(value=one, record=record, rule=rule.name)
+    return chosen
+
+
 def recompute_golden_record(*, customer: Customer) -> Customer:
     """Derive the customer's golden fields, provenance and identities from its source records.
 
@@ -191,18 +205,16 @@ def recompute_golden_records(
     them, and a merge's snapshot remembers the rest for its unmerge. Locks the customer rows in
     primary-key order."""
     by_pk = {customer.pk: customer for customer in customers}
-    list(
-        Customer.objects.select_for_update().filter(pk__in=list(by_pk)).order_by("pk").values("pk")
-    )
+    for condition in bulk.matching("id", sorted(by_pk)):
+        list(Customer.objects.select_for_update().filter(condition).order_by("pk").values("pk"))
     # The few sources are read once and shared, instead of one joined copy per record.
     sources = {source.pk: source for source in Source.objects.all()}
     records_by_customer: dict[int, list[SourceRecord]] = defaultdict(list)
-    # Without the raw row and the match evidence: the rules read neither.
-    for record in SourceRecord.objects.filter(customer__in=list(by_pk)).defer(
-        "raw", "match_evidence"
-    ):
-        record.source = sources[record.source_id]
-        records_by_customer[record.customer_id].append(record)
+    for condition in bulk.matching("customer_id", sorted(by_pk)):
+        # Without the raw row and the match evidence: the rules read neither.
+        for record in SourceRecord.objects.filter(condition).defer("raw", "match_evidence"):
+            record.source = sources[record.source_id]
+            records_by_customer[record.customer_id].append(record)
     verified = _VerifiedIdentities.of_customers(list(by_pk), also=verified)
     changed: dict[int, list[str]] = {}
     for pk in sorted(by_pk):
@@ -331,9 +343,14 @@ def verified_identities(customer_pks: list[int]) -> list[tuple[str, str, int | N
     # every identity: slow once a batch recompute runs against millions of them).
     fields = ("kind", "value", "source_record", "customer")
     verified = Identity.objects.filter(is_verified=True).order_by()
-    by_customer = verified.filter(customer__in=customer_pks).values_list(*fields)
-    by_record = verified.filter(source_record__customer__in=customer_pks).values_list(*fields)
-    return list(by_customer.union(by_record))
+    lookups = [
+        verified.filter(condition).values_list(*fields)
+        for column in ("customer_id", "source_record__customer_id")
+        for condition in bulk.matching(column, customer_pks)
+    ]
+    if not lookups:
+        return []
+    return list(lookups[0].union(*lookups[1:]))
 
 
 def _verified_emails(records: list[SourceRecord]) -> set[str]:
@@ -363,9 +380,13 @@ def _rebuild_identities(
     identifier is never an identity. Rows that stay keep their id and creation date."""
     wanted = _wanted_identities(records_by_customer, verified)
     stale, changed = [], []
-    stored = Identity.objects.filter(customer__in=list(customers)).values_list(
-        "pk", "customer_id", "kind", "value", "source_record_id", "is_verified"
-    )
+    stored = [
+        row
+        for condition in bulk.matching("customer_id", sorted(customers))
+        for row in Identity.objects.filter(condition).values_list(
+            "pk", "customer_id", "kind", "value", "source_record_id", "is_verified"
+        )
+    ]
     for pk, customer_pk, kind, value, record_pk, was_verified in stored:
         key = (customer_pk, kind, value)
         if record_pk is None:
@@ -378,7 +399,11 @@ def _rebuild_identities(
                 changed.append((pk, record.pk, is_verified))
     if stale:
         Identity.objects.filter(pk__in=stale).delete()
-    bulk.update_rows(Identity, ["source_record_id", "is_verified"], changed)
+    if changed:  # few, when any (records moved by a merge): one UPDATE
+        Identity.objects.bulk_update(
+            [Identity(pk=pk, source_record_id=record, is_verified=v) for pk, record, v in changed],
+            ["source_record", "is_verified"],
+        )
     _insert_identities(wanted)
 
 
@@ -396,11 +421,11 @@ def _wanted_identities(
                 # One row per value: a record that verified it first, then the most recent.
                 if key not in wanted or (is_verified and not wanted[key][1]):
                     wanted[key] = (record, is_verified)
-    hubs = set(
-        HubIdentifier.objects.filter(value__in={value for _, _, value in wanted}).values_list(
-            "kind", "value"
-        )
-    )
+    hubs = {
+        hub
+        for condition in bulk.matching("value", {value for _, _, value in wanted})
+        for hub in HubIdentifier.objects.filter(condition).values_list("kind", "value")
+    }
     return {key: pick for key, pick in wanted.items() if key[1:] not in hubs}
 
 

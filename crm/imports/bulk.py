@@ -14,14 +14,47 @@ Rows are tuples of Python values in the order of ``fields`` (attribute names: ``
 for a foreign key). Everything runs in the caller's transaction.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection, models
+from django.db.models import F, Lookup, Q
 from psycopg.types.json import Jsonb
+
+# Ids per IN (...) where a query takes one parameter per value: within every database's limit.
+IN_CHUNK = 900
 
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+class _AnyOf(Lookup):
+    """``column = ANY(array)``: PostgreSQL's IN for a long list, as one parameter."""
+
+    lookup_name = "bottega_any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+
+
+def matching(field: str, values: Iterable) -> Iterator[Q | Lookup]:
+    """Filters that together select the rows whose ``field`` is one of ``values``: one on
+    PostgreSQL (an array parameter: Django's ``__in`` sends, and psycopg quotes, one
+    parameter per value, which costs more than the query for thousands of them), chunks of
+    ``IN (...)`` elsewhere. Loop over them and run the query once per filter."""
+    values = list(values)
+    if not values:
+        return
+    if is_postgresql():
+        yield _AnyOf(F(field), values)
+        return
+    for start in range(0, len(values), IN_CHUNK):
+        yield Q(**{f"{field}__in": values[start : start + IN_CHUNK]})
 
 
 def _columns(model: type[models.Model], fields: Sequence[str]) -> list[models.Field]:

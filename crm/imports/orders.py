@@ -8,6 +8,9 @@ lines is unchanged; one that changed gets its header updated and its lines repla
 
 from collections import defaultdict
 from decimal import Decimal
+from functools import lru_cache
+
+from django.utils import timezone
 
 from crm.imports import bulk
 from crm.imports.outcome import Outcome
@@ -27,7 +30,11 @@ def load_orders(
 ) -> None:
     """Upsert the orders of these rows. ``rejected_orders`` maps the external id of an order
     with a line that failed validation to that line's row number. Runs in the caller's
-    transaction; idempotent."""
+    transaction; idempotent.
+
+    Orders and lines travel as tuples, never as model instances: new orders get their ids
+    first, then orders and lines are inserted set-based (COPY on PostgreSQL); the orders
+    already stored are read with their lines in two queries and compared as tuples."""
     source = batch.source
     groups: dict[str, list[OrderLineRow]] = defaultdict(list)
     for row in rows:
@@ -36,173 +43,149 @@ def load_orders(
 
     good: dict[str, list[OrderLineRow]] = {}
     for external_id, lines in groups.items():
-        problems = {id(line): references.problems(line) for line in lines}
+        problems = [references.problems(line) for line in lines]
         bad_row = rejected_orders.get(external_id)
-        if bad_row is None and not any(problems.values()):
+        if bad_row is None and not any(problems):
             good[external_id] = lines
             continue
-        first_bad = bad_row or next(line.number for line in lines if problems[id(line)])
+        first_bad = bad_row or next(
+            line.number for line, found in zip(lines, problems, strict=True) if found
+        )
         other_line = (
             "external_id",
             f"Another line of order “{external_id}” (row {first_bad}) was rejected; the "
             "order is left out until the file is fixed.",
         )
-        for line in lines:
-            for column, reason in problems[id(line)] or [other_line]:
+        for line, found in zip(lines, problems, strict=True):
+            for column, reason in found or [other_line]:
                 outcome.reject(line.number, column, reason, line.raw)
 
-    existing = {
-        order.external_id: order
-        for order in Order.objects.filter(source=source, external_id__in=list(good))
-    }
-    existing_lines: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in OrderLine.objects.filter(order__in=[o.pk for o in existing.values()]).order_by(
-        "line_number"
-    ):
-        existing_lines[line.order_id].append(line)
+    existing = _stored_orders(source, list(good))
+    stored_lines = _stored_lines([order[0] for order in existing.values()])
 
-    new_orders, changed_orders, new_lines, replaced = [], [], [], []
-    appended: dict[int, list[OrderLine]] = {}
+    new_orders: list[tuple[tuple, list[tuple]]] = []  # (header, lines without the order id)
+    changed: list[tuple] = []  # (pk, *UPDATED_ORDER_FIELDS)
+    replaced: list[int] = []
+    new_lines: list[tuple] = []
+    now = timezone.now()
     for external_id, lines in good.items():
         header = lines[0]
         record_pk, customer_pk = references.records[header.customer_external_id]
-        order = existing.get(external_id)
-        wanted = {
-            "customer_id": customer_pk,
-            "source_record_id": record_pk,
-            "store_id": references.store_for(header),
-            "associate_id": references.associates.get(header.associate_code),
-            "ordered_at": header.ordered_at,
-            "status": header.status,
-            "currency": header.currency,
-        }
-        if order is not None and order.import_batch_id == batch.pk:
+        wanted = (
+            customer_pk,
+            record_pk,
+            references.store_for(header),
+            references.associates.get(header.associate_code),
+            header.ordered_at,
+            header.status,
+            header.currency,
+        )
+        stored = existing.get(external_id)
+        if stored is not None and stored[1] == batch.pk:
             # More lines of an order this file began earlier (its lines were not together).
-            start = len(existing_lines[order.pk])
-            built = _lines(order, lines, references, start=start)
-            appended[order.pk] = built
-            new_lines.extend(built)
-            order.total += sum((line.line_total for line in built), Decimal(0))
-            changed_orders.append(order)
+            pk, _, total, *stored_header = stored
+            start = len(stored_lines[pk])
+            built = _lines(lines, references, start=start)
+            stored_lines[pk].extend(built)
+            new_lines.extend((pk, *line) for line in built)
+            total += sum((line[LINE_TOTAL] for line in built), Decimal(0))
+            existing[external_id] = (pk, batch.pk, total, *stored_header)
+            changed.append((pk, *stored_header, total, batch.pk))
             outcome.touched_customers.add(customer_pk)
             continue
-        if order is not None:
-            built = _lines(order, lines, references)
-            same_header = all(getattr(order, name) == value for name, value in wanted.items())
-            if same_header and _same_lines(existing_lines[order.pk], built):
+        built = _lines(lines, references)
+        total = sum((line[LINE_TOTAL] for line in built), Decimal(0))
+        if stored is not None:
+            pk, _, _, *stored_header = stored
+            if tuple(stored_header) == wanted and stored_lines[pk] == built:
                 outcome.rows_unchanged += len(lines)
                 continue
-            for name, value in wanted.items():
-                setattr(order, name, value)
-            order.import_batch = batch
-            order.total = sum((line.line_total for line in built), Decimal(0))
-            replaced.append(order.pk)
-            changed_orders.append(order)
-            new_lines.extend(built)
+            existing[external_id] = (pk, batch.pk, total, *wanted)
+            stored_lines[pk] = built
+            replaced.append(pk)
+            changed.append((pk, *wanted, total, batch.pk))
+            new_lines.extend((pk, *line) for line in built)
         else:
-            order = Order(source=source, external_id=external_id, import_batch=batch, **wanted)
-            built = _lines(order, lines, references)
-            order.total = sum((line.line_total for line in built), Decimal(0))
-            new_orders.append((order, built))
+            new_orders.append(((source.pk, external_id, *wanted, total, batch.pk, now), built))
         outcome.touched_customers.add(customer_pk)
 
-    if bulk.is_postgresql():
-        # Ids drawn from the sequence first, so orders and their lines are copied in at once.
-        for (order, _), pk in zip(
-            new_orders, bulk.reserve_ids(Order, len(new_orders)), strict=True
-        ):
-            order.pk = pk
-        bulk.insert_rows(Order, ORDER_FIELDS, (_order_row(order) for order, _ in new_orders))
-    else:
-        Order.objects.bulk_create([order for order, _ in new_orders])
-        if new_orders and new_orders[0][0].pk is None:
-            pks = dict(
-                Order.objects.filter(
-                    source=source, external_id__in=[order.external_id for order, _ in new_orders]
-                ).values_list("external_id", "pk")
-            )
-            for order, _ in new_orders:
-                order.pk = pks[order.external_id]
-    for order, built in new_orders:
-        for line in built:
-            line.order = order
-        new_lines.extend(built)
+    pks = bulk.reserve_ids(Order, len(new_orders))
+    bulk.insert_rows(
+        Order,
+        ORDER_FIELDS,
+        ((pk, *header) for pk, (header, _) in zip(pks, new_orders, strict=True)),
+    )
+    for pk, (_, built) in zip(pks, new_orders, strict=True):
+        new_lines.extend((pk, *line) for line in built)
     if replaced:
         OrderLine.objects.filter(order__in=replaced).delete()
-    if changed_orders:
-        bulk.update_rows(
-            Order,
-            UPDATED_ORDER_FIELDS,
-            ((o.pk, *(getattr(o, name) for name in UPDATED_ORDER_FIELDS)) for o in changed_orders),
-        )
-    bulk.insert_rows(OrderLine, LINE_FIELDS, (_line_row(line) for line in new_lines))
+    # An order appended to twice in one batch is updated once, with its last total.
+    bulk.update_rows(Order, UPDATED_ORDER_FIELDS, {row[0]: row for row in changed}.values())
+    bulk.insert_rows(OrderLine, LINE_FIELDS, new_lines)
 
 
+HEADER_FIELDS = (
+    *("customer_id", "source_record_id", "store_id", "associate_id", "ordered_at", "status"),
+    "currency",
+)
 ORDER_FIELDS = (
-    *("id", "source_id", "external_id", "customer_id", "source_record_id", "store_id"),
-    *("associate_id", "ordered_at", "status", "currency", "total", "import_batch_id"),
+    *("id", "source_id", "external_id", *HEADER_FIELDS, "total", "import_batch_id"),
     "created_at",
 )
-UPDATED_ORDER_FIELDS = (
-    *("customer_id", "source_record_id", "store_id", "associate_id", "ordered_at", "status"),
-    *("currency", "total", "import_batch_id"),
-)
+UPDATED_ORDER_FIELDS = (*HEADER_FIELDS, "total", "import_batch_id")
 LINE_FIELDS = (
     *("order_id", "line_number", "product_id", "sku", "product_name", "quantity"),
     *("unit_price", "line_total", "is_returned"),
 )
+LINE_TOTAL = LINE_FIELDS.index("line_total") - 1  # in a line without its order id
 
 
-def _order_row(order: Order) -> tuple:
-    return tuple(getattr(order, name) for name in ORDER_FIELDS)
+def _stored_orders(source, external_ids: list[str]) -> dict[str, tuple]:
+    """external id → (pk, import batch, total, *HEADER_FIELDS) of the source's stored orders
+    with these ids."""
+    found = {}
+    for condition in bulk.matching("external_id", external_ids):
+        for external_id, *values in Order.objects.filter(condition, source=source).values_list(
+            "external_id", "pk", "import_batch_id", "total", *HEADER_FIELDS
+        ):
+            found[external_id] = tuple(values)
+    return found
 
 
-def _line_row(line: OrderLine) -> tuple:
-    return (
-        line.order.pk,
-        line.line_number,
-        line.product_id,
-        line.sku,
-        line.product_name,
-        line.quantity,
-        line.unit_price,
-        line.line_total,
-        line.is_returned,
-    )
+def _stored_lines(order_pks: list[int]) -> dict[int, list[tuple]]:
+    """order → its lines (LINE_FIELDS without the order), by line number."""
+    lines: dict[int, list[tuple]] = defaultdict(list)
+    for condition in bulk.matching("order_id", order_pks):
+        for order_pk, *values in (
+            OrderLine.objects.filter(condition)
+            .order_by("order", "line_number")
+            .values_list(*LINE_FIELDS)
+        ):
+            lines[order_pk].append(tuple(values))
+    return lines
 
 
-def _lines(order: Order, rows: list[OrderLineRow], references, start: int = 0) -> list[OrderLine]:
+def _lines(rows: list[OrderLineRow], references, start: int = 0) -> list[tuple]:
+    """The lines of these rows, as LINE_FIELDS without the order id."""
     is_returned = rows[0].status == Order.Status.RETURNED
     return [
-        OrderLine(
-            order=order,
-            line_number=start + position,
-            product_id=references.products[row.sku],
-            sku=row.sku,
-            product_name=row.product_name or references.product_names.get(row.sku, ""),
-            quantity=row.quantity,
-            unit_price=row.unit_price,
-            line_total=(row.quantity * row.unit_price).quantize(CENT),
-            is_returned=is_returned,
+        (
+            start + position,
+            references.products[row.sku],
+            row.sku,
+            row.product_name or references.product_names.get(row.sku, ""),
+            row.quantity,
+            row.unit_price,
+            _line_total(row.quantity, row.unit_price),
+            is_returned,
         )
         for position, row in enumerate(rows, start=1)
     ]
 
 
-def _same_lines(stored: list[OrderLine], built: list[OrderLine]) -> bool:
-    def key(line: OrderLine) -> tuple:
-        return (
-            line.line_number,
-            line.product_id,
-            line.sku,
-            line.product_name,
-            line.quantity,
-            line.unit_price,
-            line.line_total,
-            line.is_returned,
-        )
-
-    return [key(line) for line in stored] == [key(line) for line in built]
+@lru_cache(maxsize=16_384)  # a catalogue has few prices, and most lines are one piece
+def _line_total(quantity: Decimal, unit_price: Decimal) -> Decimal:
+    return (quantity * unit_price).quantize(CENT)
 
 
 class _References:
@@ -222,11 +205,10 @@ class _References:
         references.records = customer_records(source, {row.customer_external_id for row in rows})
         references.stores = store_codes()
         references.associates = associate_codes({row.associate_code for row in rows})
-        for pk, sku, name in Product.objects.filter(sku__in={row.sku for row in rows}).values_list(
-            "pk", "sku", "name"
-        ):
-            references.products[sku] = pk
-            references.product_names[sku] = name
+        for condition in bulk.matching("sku", {row.sku for row in rows}):
+            for pk, sku, name in Product.objects.filter(condition).values_list("pk", "sku", "name"):
+                references.products[sku] = pk
+                references.product_names[sku] = name
         return references
 
     def store_for(self, row: OrderLineRow) -> int | None:
@@ -266,12 +248,13 @@ class _References:
 
 def customer_records(source, external_ids: set[str]) -> dict[str, tuple[int, int | None]]:
     """external id → (source record, customer) for the source's records with these ids."""
-    return {
-        external_id: (pk, customer_pk)
+    found = {}
+    for condition in bulk.matching("external_id", external_ids):
         for external_id, pk, customer_pk in SourceRecord.objects.filter(
-            source=source, external_id__in=external_ids
-        ).values_list("external_id", "pk", "customer_id")
-    }
+            condition, source=source
+        ).values_list("external_id", "pk", "customer_id"):
+            found[external_id] = (pk, customer_pk)
+    return found
 
 
 def store_codes() -> dict[str, int]:

@@ -437,23 +437,30 @@ def refresh_scores(*, customer_ids: set[int]) -> None:
     The nightly jobs refresh the rest (RFM, lifetime value, churn)."""
     if not customer_ids:
         return
-    last_purchase = dict(
-        Order.objects.filter(customer__in=customer_ids)
-        .exclude(status=Order.Status.CANCELLED)
-        .values("customer")
-        .annotate(last=Max("ordered_at"))
-        .values_list("customer", "last")
-    )
-    last_interaction = dict(
-        Interaction.objects.filter(customer__in=customer_ids)
-        .values("customer")
-        .annotate(last=Max("occurred_at"))
-        .values_list("customer", "last")
-    )
+    last_purchase: dict[int, object] = {}
+    last_interaction: dict[int, object] = {}
+    customers: list[Customer] = []
     weighted = [name.removesuffix("_id") for name in services.COMPLETENESS_WEIGHTS]
-    customers = Customer.objects.filter(pk__in=customer_ids).only(
-        *weighted, "profile_completeness", "last_purchase_at", "last_seen_at"
-    )
+    for condition in bulk.matching("customer_id", customer_ids):
+        last_purchase.update(
+            Order.objects.filter(condition)
+            .exclude(status=Order.Status.CANCELLED)
+            .values("customer")
+            .annotate(last=Max("ordered_at"))
+            .values_list("customer", "last")
+        )
+        last_interaction.update(
+            Interaction.objects.filter(condition)
+            .values("customer")
+            .annotate(last=Max("occurred_at"))
+            .values_list("customer", "last")
+        )
+    for condition in bulk.matching("id", customer_ids):
+        customers += (
+            Customer.objects.filter(condition)
+            .order_by()
+            .only(*weighted, "profile_completeness", "last_purchase_at", "last_seen_at")
+        )
     changed = []
     for customer in customers:
         seen = [m for m in (last_purchase.get(customer.pk), last_interaction.get(customer.pk)) if m]

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils import timezone, translation
 
@@ -136,6 +137,13 @@ def parse_timestamp(value: str) -> dt.datetime | None:
     text = _clean(value)
     if not text:
         return None
+    return _timestamp(text, timezone.get_current_timezone_name())
+
+
+# An order's lines repeat its moment, and a file repeats its prices and quantities: each text
+# is parsed once. The results are immutable, so sharing them is safe.
+@lru_cache(maxsize=65_536)
+def _timestamp(text: str, zone: str) -> dt.datetime | None:
     moment = None
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -158,7 +166,12 @@ def parse_timestamp(value: str) -> dt.datetime | None:
 
 def parse_decimal(value: str) -> Decimal | None:
     """A number written the English or the Italian way ("1,234.50", "1.234,50", "19,90")."""
-    text = _clean(value).replace(" ", "").replace("€", "").replace("'", "")
+    return _decimal(_clean(value))
+
+
+@lru_cache(maxsize=65_536)
+def _decimal(text: str) -> Decimal | None:
+    text = text.replace(" ", "").replace("€", "").replace("'", "")
     if not text:
         return None
     if "," in text and "." in text:
@@ -240,6 +253,15 @@ def validate_person(number: int, row: dict, raw: dict) -> PersonRow | list[Rejec
     )
 
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+THOUSANDTH, CENT = Decimal("0.001"), Decimal("0.01")
+
+
+@lru_cache(maxsize=65_536)
+def _rounded(number: Decimal, places: Decimal) -> Decimal:
+    return number.quantize(places)
+
+
 def validate_order_line(number: int, row: dict, raw: dict) -> OrderLineRow | list[Rejection]:
     rejections = []
     values = {name: _clean(row.get(name)) for name in ("external_id", "customer_external_id")}
@@ -285,7 +307,7 @@ def validate_order_line(number: int, row: dict, raw: dict) -> OrderLineRow | lis
             Rejection("status", f"Status “{status_text}” is not one we know ({known}).")
         )
     currency = (_clean(row.get("currency")) or "EUR").upper()
-    if not re.fullmatch(r"[A-Z]{3}", currency):
+    if not _CURRENCY.fullmatch(currency):
         rejections.append(Rejection("currency", f"“{currency}” is not a currency code like EUR."))
     if rejections:
         return rejections
@@ -298,8 +320,8 @@ def validate_order_line(number: int, row: dict, raw: dict) -> OrderLineRow | lis
         ordered_at=ordered_at,
         sku=sku[:40],
         product_name=_clean(row.get("product_name"))[:160],
-        quantity=quantity.quantize(Decimal("0.001")),
-        unit_price=unit_price.quantize(Decimal("0.01")),
+        quantity=_rounded(quantity, THOUSANDTH),
+        unit_price=_rounded(unit_price, CENT),
         currency=currency,
         status=status,
         raw=raw,
