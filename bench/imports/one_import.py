@@ -26,19 +26,39 @@ sys.path.insert(0, str(CODE))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 TIMES: dict[str, float] = defaultdict(float)
+CPU_TIMES: dict[str, float] = defaultdict(float)
 
 
 def timed(module, name: str, label: str) -> None:
     function = getattr(module, name)
 
     def wrapper(*args, **kwargs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
             TIMES[label] += time.perf_counter() - started
+            CPU_TIMES[label] += time.process_time() - cpu_started
 
     setattr(module, name, wrapper)
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend so far, when the server runs on this
+    machine and its /proc entry is readable (else None): with the process's own CPU time, a
+    measure that stays put when other work shares the machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -76,12 +96,17 @@ def main() -> None:
     except TypeError:  # an older pipeline, without batch_rows
         batch = pipeline.create_import(**arguments)
     started = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_at_start = usage.ru_utime + usage.ru_stime
+    database_at_start = database_cpu_seconds()
     if hasattr(pipeline, "stage_import"):
         pipeline.stage_import(batch=batch)
     staged = time.perf_counter()
     pipeline.run_import(batch=batch)
     finished = time.perf_counter()
     batch.refresh_from_db()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    database_at_end = database_cpu_seconds()
     print(
         json.dumps(
             {
@@ -98,7 +123,14 @@ def main() -> None:
                 "batches_seconds": finished - staged,
                 "total_seconds": finished - started,
                 "stages": dict(TIMES),
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "stages_cpu": dict(CPU_TIMES),
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+                # This process's own CPU time (not the database's): steadier than the clock
+                # on a shared machine.
+                "cpu_seconds": usage.ru_utime + usage.ru_stime - cpu_at_start,
+                "database_cpu_seconds": None
+                if database_at_start is None or database_at_end is None
+                else database_at_end - database_at_start,
             }
         )
     )

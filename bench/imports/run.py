@@ -121,37 +121,60 @@ def _rate(rows: int, seconds: float) -> str:
     return f"{rows / seconds:,.0f}" if seconds else "–"
 
 
+def _cpu(result: dict) -> str:
+    """The process's CPU seconds, and its database backend's when they could be read."""
+    process = result.get("cpu_seconds")
+    if process is None:
+        return "–"
+    database = result.get("database_cpu_seconds")
+    return f"{process:.1f}" if database is None else f"{process:.1f} + {database:.1f}"
+
+
 def _describe(result: dict) -> str:
     return (
         f"{result['file']}: {result['rows']:,} rows in {result['total_seconds']:.1f}s "
         f"({_rate(result['rows'], result['total_seconds'])} rows/s), {result['status']}, "
         f"stages {', '.join(f'{k} {v:.1f}s' for k, v in result['stages'].items())}, "
-        f"peak RSS {result['peak_rss_mb']:.0f} MB"
+        f"CPU s (process + database) {_cpu(result)}, peak RSS {result['peak_rss_mb']:.0f} MB"
     )
 
 
 def _table(results: list[dict], comparisons: dict) -> str:
     people = [r for r in results if r["kind"] == "people"]
-    lines = ["| what | rows | seconds | rows/s | peak RSS (MB) |", "|---|---:|---:|---:|---:|"]
+    lines = [
+        "| what | rows | seconds | rows/s | CPU s (process + database) | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for result in results:
         lines.append(
             f"| {result['file']} | {result['rows']:,} | {result['total_seconds']:.1f} | "
-            f"{_rate(result['rows'], result['total_seconds'])} | {result['peak_rss_mb']:.0f} |"
+            f"{_rate(result['rows'], result['total_seconds'])} | {_cpu(result)} | "
+            f"{result['peak_rss_mb']:.0f} |"
         )
     rows = sum(r["rows"] for r in people)
     seconds = sum(r["total_seconds"] for r in people)
+    total = {
+        "cpu_seconds": sum(r.get("cpu_seconds") or 0 for r in people) or None,
+        "database_cpu_seconds": sum(r.get("database_cpu_seconds") or 0 for r in people) or None,
+    }
     lines.append(f"| all people files | {rows:,} | {seconds:.1f} | {_rate(rows, seconds)} | "
-                 f"{max(r['peak_rss_mb'] for r in people):.0f} |")  # fmt: skip
-    stages: dict[str, float] = {"stage (read the file into the staging table)": 0.0}
+                 f"{_cpu(total)} | {max(r['peak_rss_mb'] for r in people):.0f} |")  # fmt: skip
+    stages: dict[str, list[float]] = {"stage (read the file into the staging table)": [0.0, 0.0]}
     for result in people:
-        stages["stage (read the file into the staging table)"] += result["stage_seconds"]
+        stages["stage (read the file into the staging table)"][0] += result["stage_seconds"]
+        cpu = result.get("stages_cpu", {})
         for name, value in result["stages"].items():
-            stages[name] = stages.get(name, 0.0) + value
-    lines += ["", "| people stage | seconds | rows/s |", "|---|---:|---:|"]
-    lines += [f"| {name} | {value:.1f} | {_rate(rows, value)} |" for name, value in stages.items()]
+            stage = stages.setdefault(name, [0.0, 0.0])
+            stage[0] += value
+            stage[1] += cpu.get(name, 0.0)
+    lines += ["", "| people stage | seconds | rows/s | process CPU s |", "|---|---:|---:|---:|"]
+    lines += [
+        f"| {name} | {wall:.1f} | {_rate(rows, wall)} | {cpu:.1f} |"
+        for name, (wall, cpu) in stages.items()
+    ]
     for name, result in comparisons.items():
         lines.append(
-            f"| {name} | {result['seconds']:.1f} | {_rate(result['rows'], result['seconds'])} |"
+            f"| {name} | {result['seconds']:.1f} | {_rate(result['rows'], result['seconds'])} | |"
         )
     return "\n".join(lines)
 
