@@ -6,7 +6,9 @@ sent point at that SourceRecord too, so moving a record between customers (merge
 recomputing never loses a value.
 """
 
+import operator
 import re
+from functools import reduce
 
 from django.conf import settings
 from django.db import connections, models
@@ -71,8 +73,9 @@ class CustomerQuerySet(models.QuerySet):
 
         An identifier that matches wins over names (a scanned card finds its holder and nobody
         else). Names match when every word typed is part of the first or last name, accents
-        and case aside; when no name matches that way, words a typo away match too. On
-        PostgreSQL both use the trigram index of migration 0004; elsewhere a portable fallback.
+        and case aside; when no name matches that way, words a typo away match too, found
+        through the name vocabulary (``crm/name_vocabulary.py``). On PostgreSQL names match
+        through the trigram index of migration 0004; elsewhere through a portable fallback.
         """
         text = " ".join(text.split())
         if not text:
@@ -149,11 +152,21 @@ class CustomerQuerySet(models.QuerySet):
             exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
         if exact.exists():
             return exact
-        # A word shorter than five letters has too few trigrams to tell a typo from another
-        # name (and makes the index return half the table to recheck): it must match as typed.
+        # A word of five letters or more, or words typed apart that together make one name,
+        # may also be any name of the vocabulary one typo away (crm/name_vocabulary.py), found
+        # by the same indexed LIKE. Only a word the vocabulary knows nothing near falls back
+        # to word similarity (<%), which rechecks every name sharing enough trigrams. A
+        # shorter word has too few letters to tell a typo from another name (and trigrams,
+        # half the table to recheck): it must match as typed.
+        from crm import name_vocabulary
+
         fuzzy = self
-        for word in words:
-            if len(word) >= FUZZY_MIN_LENGTH:
+        for word, names in name_vocabulary.segments(words, using=self.db):
+            if names:
+                spellings = [word, *names]
+                like = " OR ".join([f"{_SEARCH_NAME_SQL} LIKE %s"] * len(spellings))
+                fuzzy = fuzzy.filter(_name_condition(f"({like})", *map(_like, spellings)))
+            elif len(word) >= FUZZY_MIN_LENGTH:
                 fuzzy = fuzzy.filter(_name_condition(f"%s <%% {_SEARCH_NAME_SQL}", word))
             else:
                 fuzzy = fuzzy.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
@@ -165,17 +178,41 @@ class CustomerQuerySet(models.QuerySet):
             exact = exact.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
         if exact.exists():
             return exact
-        # Accents and typos: read the names that start like a word typed, and compare them
-        # in Python the way the normalizers do. Bounded, so a short word cannot read the table.
+        # Accents and typos: a word of five letters or more may also be any name of the
+        # vocabulary spelled like it or one typo from it (crm/name_vocabulary.py), stored as
+        # customers hold it, so icontains finds them.
+        from crm import name_vocabulary
+
+        segments = name_vocabulary.segments(words, using=self.db)
+        fuzzy = self
+        for word, names in segments:
+            if not names:
+                continue
+            spellings = [word, *names]
+            fuzzy = fuzzy.filter(
+                reduce(
+                    operator.or_,
+                    (
+                        Q(first_name__icontains=name) | Q(last_name__icontains=name)
+                        for name in spellings
+                    ),
+                )
+            )
+        unknown = [word for word, names in segments if not names]
+        if not unknown:
+            return fuzzy
+        # The other words (a name not in the vocabulary yet, an accent in a short word): read
+        # the names that start like them, and compare them in Python the way the normalizers
+        # do. Bounded, so a short word cannot read the table.
         starts = Q()
-        for word in words:
+        for word in unknown:
             starts |= Q(first_name__istartswith=word[:2]) | Q(last_name__istartswith=word[:2])
         close = [
             pk
-            for pk, first, last in self.filter(starts).values_list("pk", "first_name", "last_name")[
-                :PORTABLE_FUZZY_LIMIT
-            ]
-            if _name_is_close(words, f"{first} {last}")
+            for pk, first, last in fuzzy.filter(starts).values_list(
+                "pk", "first_name", "last_name"
+            )[:PORTABLE_FUZZY_LIMIT]
+            if _name_is_close(unknown, f"{first} {last}")
         ]
         return self.filter(pk__in=close)
 
@@ -195,10 +232,10 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _name_condition(sql: str, word: str) -> RawSQL:
-    """A condition on the indexed name; ``sql`` is one of the constants above, the word typed
-    is always a query parameter."""
-    return RawSQL(sql, (word,), output_field=BooleanField())  # noqa: S611
+def _name_condition(sql: str, *words: str) -> RawSQL:
+    """A condition on the indexed name; ``sql`` is made of the constants above, the words
+    typed are always query parameters."""
+    return RawSQL(sql, words, output_field=BooleanField())  # noqa: S611
 
 
 def search_words(text: str) -> list[str]:
@@ -1008,3 +1045,21 @@ class MatchModel(models.Model):
 
     def __str__(self) -> str:
         return f"Matching model of {self.trained_at:%Y-%m-%d %H:%M} ({self.records:,} records)"
+
+
+class NameVariant(models.Model):
+    """The name vocabulary of typo search (``crm/name_vocabulary.py``): a first name or
+    surname of the golden records, or a word of one, as search compares it (``name``), under
+    its letters and under each spelling of them one letter shorter (``variant``)."""
+
+    variant = models.TextField()
+    name = models.TextField()
+
+    class Meta:
+        constraints = [
+            # (variant, name) is also the index the lookups of a word's variants read.
+            models.UniqueConstraint(fields=["variant", "name"], name="namevariant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant} → {self.name}"

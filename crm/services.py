@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm import name_vocabulary
 from crm.models import (
     Channel,
     Consent,
@@ -278,7 +279,7 @@ def register_customer(
     """Register a customer met in store, as a record of the ``bottega`` source resolved like
     any channel's: details that are already a customer's (an e-mail or mobile of someone with
     the same first name) join that customer instead of making a twin. Sets the home store to
-    the associate's when the customer has none."""
+    the associate's when the customer has none, and puts the names in the name vocabulary."""
     from crm.identity import normalize, resolve  # resolve imports this module's importers
 
     errors = {}
@@ -325,6 +326,8 @@ def register_customer(
     if store is not None:
         Customer.objects.filter(pk=record.customer_id, home_store=None).update(home_store=store)
     customer = Customer.objects.get(pk=record.customer_id)
+    # Typo search finds the name from now on, not only after the vocabulary's next refresh.
+    name_vocabulary.add_names(names=[customer.first_name, customer.last_name])
     return Registration(customer=customer, is_new=record.match_rule == SourceRecord.MatchRule.NEW)
 
 

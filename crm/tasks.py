@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from crm import services
+from crm import name_vocabulary, services
 from crm.imports import pipeline
 from crm.models import Customer, ImportBatch
 
@@ -32,3 +32,10 @@ def run_import(import_batch_id: int) -> str | None:
 def resume_stalled_imports() -> list[int]:
     """Re-enqueue imports whose worker died (see CELERY_BEAT_SCHEDULE)."""
     return pipeline.resume_stalled_imports()
+
+
+@shared_task(queue="default")
+def refresh_name_vocabulary() -> dict[str, int]:
+    """Add the golden records' new names to the vocabulary of typo search, drop the names no
+    active customer holds (see CELERY_BEAT_SCHEDULE). Safe to run twice."""
+    return name_vocabulary.refresh_name_vocabulary()
