@@ -7,7 +7,9 @@ Runs against a database filled by ``bench.screens.build`` (or the demo), in proc
 Django's test client signed in as a store associate: the time measured is the server's whole
 answer (middleware, session, queries, template), without network or browser. Every request
 is made once to warm up, then ``--rounds`` times in a shuffled order; p50 and p95 are printed as
-a Markdown table, per kind of request.
+a Markdown table, per kind of request. Then ``--typos`` surnames of customers drawn at random
+are searched with each kind of typo, and the share found (the customer's surname among the
+rows the screen shows) is printed per kind.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from collections import defaultdict
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--typos", type=int, default=200, help="surnames per kind of typo")
     parser.add_argument("--json", help="also write the timings here")
     options = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -50,12 +53,17 @@ def main() -> None:
     people = list(
         Customer.objects.filter(pk__in=sample).values("first_name", "last_name", "phone", "email")
     )
+    # Typos in surnames of six letters or more: what is left is long enough to be forgiven.
+    long_surnames = [p["last_name"] for p in people if len(p["last_name"]) >= 6][:15]
     searches = {
         "search: surname": [p["last_name"].lower() for p in people[:15]],
         "search: first name and surname": [
             f"{p['first_name']} {p['last_name']}" for p in people[:15]
         ],
-        "search: surname with a typo": [_typo(p["last_name"], rng) for p in people[15:30]],
+        **{
+            f"search: surname, {kind}": [_typo(name, kind, rng) for name in long_surnames]
+            for kind in TYPOS
+        },
         "search: phone as typed": [_spaced(p["phone"]) for p in people[:15]],
         "search: e-mail": [p["email"].upper() for p in people[:15]],
         "search: loyalty card": cards,
@@ -90,9 +98,45 @@ def main() -> None:
         if values:
             p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
             print(f"| {kind} | {len(values)} | {statistics.median(values):.1f} | {p95:.1f} |")
+    found = _typos_found(options.typos, first, customers, rng)
+    print("\n| typo in the surname | searches | found | nobody found |")
+    print("|---|---:|---:|---:|")
+    for kind, (searched, hits, empty) in found.items():
+        print(f"| {kind} | {searched} | {hits / searched:.0%} | {empty / searched:.0%} |")
     if options.json:
         with open(options.json, "w") as out:
-            json.dump({"customers": customers, "orders": orders, "timings": timings}, out)
+            json.dump(
+                {"customers": customers, "orders": orders, "timings": timings, "typos": found},
+                out,
+            )
+
+
+def _typos_found(per_kind: int, first: int, customers: int, rng: random.Random) -> dict:
+    """Per kind of typo: how many surnames were searched with one, how many times the
+    customer's surname was among the rows the screen shows, how many times nobody was."""
+    from crm.models import Customer
+    from crm.views.customers import RESULTS_PER_PAGE
+
+    drawn = [first + rng.randrange(customers) for _ in range(per_kind * 3)]
+    surnames = [
+        name
+        for name in Customer.objects.filter(pk__in=drawn).values_list("last_name", flat=True)
+        if len(name) >= 6
+    ][:per_kind]
+    found = {}
+    for kind in TYPOS:
+        hits = empty = 0
+        for name in surnames:
+            shown = set(
+                Customer.objects.active()
+                .search(_typo(name, kind, rng))
+                .order_by()
+                .values_list("last_name", flat=True)[:RESULTS_PER_PAGE]
+            )
+            hits += name in shown
+            empty += not shown
+        found[kind] = (len(surnames), hits, empty)
+    return found
 
 
 def _get(client, path: str, params: dict, htmx: bool) -> int:
@@ -100,12 +144,24 @@ def _get(client, path: str, params: dict, htmx: bool) -> int:
     return client.get(path, params, headers=headers).status_code
 
 
-def _typo(name: str, rng: random.Random) -> str:
-    """The name with one letter dropped, as a hurried associate types it."""
-    if len(name) < 5:
-        return name.lower()
-    position = rng.randrange(2, len(name) - 1)
-    return (name[:position] + name[position + 1 :]).lower()
+TYPOS = ("a letter dropped", "a letter doubled", "a letter changed", "two letters swapped")
+
+
+def _typo(name: str, kind: str, rng: random.Random) -> str:
+    """The name in lower case as a hurried associate types it, with one typo of ``kind``
+    after its first letter: "ferara", "ferrrara", "fereara", "frerara" for Ferrara."""
+    text = name.lower()
+    if kind == "two letters swapped":
+        pairs = [p for p in range(1, len(text) - 1) if text[p] != text[p + 1]]
+        position = rng.choice(pairs)
+        return text[:position] + text[position + 1] + text[position] + text[position + 2 :]
+    position = rng.randrange(1, len(text))
+    if kind == "a letter dropped":
+        return text[:position] + text[position + 1 :]
+    if kind == "a letter doubled":
+        return text[: position + 1] + text[position:]
+    other = rng.choice([letter for letter in "abcdefghilmnoprstuvz" if letter != text[position]])
+    return text[:position] + other + text[position + 1 :]
 
 
 def _spaced(phone: str) -> str:
