@@ -49,7 +49,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.identity import blocking, match, model_store, normalize, survivorship
+from crm.identity import batch_blocking, blocking, match, model_store, normalize, survivorship
 from crm.identity.scoring import Comparer, PersonRecord, clean
 from crm.imports import bulk
 from crm.models import (
@@ -497,17 +497,19 @@ class _Plan:
             left = np.zeros(len(right), dtype=np.int64)
         else:
             rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
-            pairs = blocking.candidate_pairs(
+            # The pairs blocking.candidate_pairs gives that involve a new record (the others,
+            # of two stored records, are not this batch's business), with the strong pairs.
+            blocked = batch_blocking.new_record_pairs(
                 people,
                 rules,
+                new=count,
                 max_block_size=config.max_block_size,
                 window=config.window,
                 hub_values=self.hub_values,
             )
-            left = np.concatenate([pairs.left, strong_left]).astype(np.int64)
-            right = np.concatenate([pairs.right, strong_right]).astype(np.int64)
-            size = max(len(people), 1)
-            codes = np.unique(left * size + right) if len(left) else left
+            size = len(people)
+            strong = np.asarray(strong_left, np.int64) * size + np.asarray(strong_right, np.int64)
+            codes = np.unique(np.concatenate([blocked, strong]))
             left, right = codes // size, codes % size
         keep = left < count  # pairs of two existing records are not this batch's business
         left, right = left[keep], right[keep]
