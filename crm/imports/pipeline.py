@@ -374,12 +374,13 @@ def load_rows(*, batch: ImportBatch, rows: list[readers.Row]) -> Outcome:
     valid = []
     rejected_orders: dict[str, int] = {}
     validator = VALIDATORS[batch.kind]
+    zone = timezone.get_current_timezone()  # once: the lookup costs more than a row's checks
     for row in rows:
         if row.error:
             outcome.reject(row.number, "", f"This line is {row.error}.", row.values)
             continue
         fields, extra = formats.split_row(row.values, columns)
-        result = validator(row.number, fields, row.values)
+        result = validator(row.number, fields, row.values, zone=zone)
         if isinstance(result, list):
             for rejection in result:
                 outcome.reject(row.number, rejection.column, rejection.reason, row.values)

@@ -130,20 +130,22 @@ _DAY_FIRST = re.compile(
 )
 
 
-def parse_timestamp(value: str) -> dt.datetime | None:
+def parse_timestamp(value: str, zone: dt.tzinfo | None = None) -> dt.datetime | None:
     """A moment from the ways channels write one: ISO 8601 (with or without time and offset,
     "Z" too) or day first ("25/02/2025 17:18:18", "25.02.2025 17:18", "25-02-2025"). Without an
-    offset it is read in the chain's time zone. None when it is not a real moment."""
+    offset it is read in ``zone`` (by default the current time zone: the chain's). None when
+    it is not a real moment."""
     text = _clean(value)
     if not text:
         return None
-    return _timestamp(text, timezone.get_current_timezone_name())
+    # Looking the current zone up costs more than parsing: batches pass it once for all rows.
+    return _timestamp(text, zone or timezone.get_current_timezone())
 
 
 # An order's lines repeat its moment, and a file repeats its prices and quantities: each text
 # is parsed once. The results are immutable, so sharing them is safe.
 @lru_cache(maxsize=65_536)
-def _timestamp(text: str, zone: str) -> dt.datetime | None:
+def _timestamp(text: str, zone: dt.tzinfo) -> dt.datetime | None:
     moment = None
     try:
         moment = dt.datetime.fromisoformat(text)
@@ -160,7 +162,7 @@ def _timestamp(text: str, zone: str) -> dt.datetime | None:
     if moment is None:
         return None
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
+        moment = timezone.make_aware(moment, zone)
     return moment
 
 
@@ -185,7 +187,9 @@ def _decimal(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def validate_person(number: int, row: dict, raw: dict) -> PersonRow | list[Rejection]:
+def validate_person(
+    number: int, row: dict, raw: dict, *, zone: dt.tzinfo | None = None
+) -> PersonRow | list[Rejection]:
     rejections = []
     external_id = _clean(row.get("external_id"))
     if not external_id:
@@ -207,7 +211,7 @@ def validate_person(number: int, row: dict, raw: dict) -> PersonRow | list[Rejec
             )
         )
     created_text = _clean(row.get("created_at"))
-    seen_at = parse_timestamp(created_text)
+    seen_at = parse_timestamp(created_text, zone)
     if created_text and seen_at is None:
         rejections.append(
             Rejection(
@@ -262,14 +266,16 @@ def _rounded(number: Decimal, places: Decimal) -> Decimal:
     return number.quantize(places)
 
 
-def validate_order_line(number: int, row: dict, raw: dict) -> OrderLineRow | list[Rejection]:
+def validate_order_line(
+    number: int, row: dict, raw: dict, *, zone: dt.tzinfo | None = None
+) -> OrderLineRow | list[Rejection]:
     rejections = []
     values = {name: _clean(row.get(name)) for name in ("external_id", "customer_external_id")}
     for name, value in values.items():
         if not value:
             rejections.append(Rejection(name, f"The {name.replace('_', ' ')} is empty."))
     ordered_text = _clean(row.get("ordered_at"))
-    ordered_at = parse_timestamp(ordered_text)
+    ordered_at = parse_timestamp(ordered_text, zone)
     if ordered_at is None:
         rejections.append(
             Rejection(
@@ -328,7 +334,9 @@ def validate_order_line(number: int, row: dict, raw: dict) -> OrderLineRow | lis
     )
 
 
-def validate_interaction(number: int, row: dict, raw: dict) -> InteractionRow | list[Rejection]:
+def validate_interaction(
+    number: int, row: dict, raw: dict, *, zone: dt.tzinfo | None = None
+) -> InteractionRow | list[Rejection]:
     rejections = []
     values = {name: _clean(row.get(name)) for name in ("external_id", "customer_external_id")}
     for name, value in values.items():
@@ -340,7 +348,7 @@ def validate_interaction(number: int, row: dict, raw: dict) -> InteractionRow | 
         known = ", ".join(Interaction.Kind.values)
         rejections.append(Rejection("kind", f"Kind “{kind_text}” is not one we know ({known})."))
     occurred_text = _clean(row.get("occurred_at"))
-    occurred_at = parse_timestamp(occurred_text)
+    occurred_at = parse_timestamp(occurred_text, zone)
     if occurred_at is None:
         rejections.append(
             Rejection(
