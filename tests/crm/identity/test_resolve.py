@@ -312,3 +312,21 @@ def test_train_identity_model_rewrites_keys_and_stores_a_model():
     assert "Blocking keys written for 40 records." in out.getvalue()
     assert MatchKey.objects.values("source_record").distinct().count() == 40
     assert MatchModel.objects.get().records == 40
+
+
+def test_a_key_held_by_more_records_than_the_block_limit_finds_nobody(monkeypatch):
+    crowd = [record(f"R{n}", first_name="Anna", last_name=f"Rossi{n}") for n in range(5)]
+    pair = [record(f"B{n}", first_name="Ugo", last_name=f"Bassi{n}") for n in range(2)]
+    resolve.resolve_records(records=crowd + pair)
+    common, rare = 111, 222
+    MatchKey.objects.bulk_create(
+        [MatchKey(key=common, source_record=r) for r in crowd]
+        + [MatchKey(key=rare, source_record=r) for r in pair]
+    )
+    monkeypatch.setattr(resolve, "DB_BLOCK_LIMIT", 4)
+
+    found = resolve._key_holders({common, rare})
+
+    assert sorted(found) == sorted((r.pk, r.customer_id) for r in pair)
+    monkeypatch.setattr(resolve, "DB_BLOCK_LIMIT", 5)
+    assert len(resolve._key_holders({common, rare})) == 7
