@@ -3,6 +3,7 @@ and add the consents they state to the ledger."""
 
 from django.utils import timezone
 
+from crm import name_vocabulary
 from crm.identity import resolve
 from crm.imports import bulk
 from crm.imports.outcome import Outcome
@@ -64,6 +65,11 @@ def load_people(*, batch: ImportBatch, rows: list[PersonRow], outcome: Outcome) 
     outcome.records_linked += counts.linked
     outcome.sent_to_review += counts.review
     outcome.touched_customers.update(record.customer_id for record in created + changed)
+    # Search finds a mistyped name through the vocabulary: the batch's names go in with it,
+    # so customers imported a minute ago are found with a typo too.
+    name_vocabulary.add_names(
+        names={name for r in created + changed for name in (r.first_name, r.last_name)}
+    )
     _record_consents(batch, to_consent)
 
 

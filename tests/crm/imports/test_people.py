@@ -1,8 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from crm.imports import pipeline
-from crm.models import Consent, Customer, ImportBatch, RejectedRow, SourceRecord
+from crm.models import Consent, Customer, ImportBatch, NameVariant, RejectedRow, SourceRecord
 from tests import factories
 from tests.crm.imports.conftest import PEOPLE_HEADER, person, run, write_csv
 
@@ -238,3 +239,15 @@ def test_new_customers_get_the_golden_record_and_identities_a_recompute_would_gi
         SourceRecord.objects.get(external_id="P3").pk,
     }
     assert not any(value == "noemail@negozio.it" for _, _, value, _, _ in identities)
+
+
+def test_imported_names_are_found_with_a_typo_right_after_the_import(tmp_path, client, staff):
+    path = write_csv(
+        tmp_path / "people.csv", PEOPLE_HEADER, [person("P1", last_name="Quagliariello")]
+    )
+    run(path)
+
+    assert NameVariant.objects.filter(variant="quaglariello").exists()
+    client.force_login(staff)
+    page = client.get(reverse("crm:customer-list"), {"q": "quaglariello"}, HTTP_HX_REQUEST="true")
+    assert "Quagliariello" in page.content.decode()
