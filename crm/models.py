@@ -145,8 +145,8 @@ class CustomerQuerySet(models.QuerySet):
         return None
 
     def _by_name_on_postgresql(self, words: list[str]) -> "CustomerQuerySet":
-        # The expression is the one indexed by migration 0004, spelled the same way, so the
-        # planner uses the trigram index for LIKE and for word similarity (<%) alike.
+        # The stored, folded name of migration 0007 and its trigram index serve LIKE and word
+        # similarity (<%) alike.
         exact = self
         for word in words:
             exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
@@ -217,10 +217,9 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(pk__in=close)
 
 
-# The name as the trigram index of migration 0004 holds it: accents off, lower case.
-_SEARCH_NAME_SQL = (
-    'bottega_unaccent(lower("crm_customer"."first_name" || \' \' || "crm_customer"."last_name"))'
-)
+# The name accents off, lower case ("first last"), as migration 0007 stores it and indexes it
+# by trigrams (PostgreSQL only).
+_SEARCH_NAME_SQL = '"crm_customer"."search_name"'
 _IDENTIFIER_CHARACTERS = re.compile(r"[0-9+()./\s-]+|[A-Za-z0-9-]+")
 PORTABLE_FUZZY_LIMIT = 5000
 FUZZY_MIN_LENGTH = 5
