@@ -4,7 +4,7 @@
 #
 # Shape and labels only: every rule (normalizing, who else holds a value, the consent ledger)
 # lives in crm/services.py, whose ValidationErrors these forms show beside the fields. The
-# labels of the model's choices are repeated here so that they are translated on the screens.
+# labels are the models' own choices, translated there.
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,68 +15,11 @@ from crm.models import Channel, Consent, Identity, ImportBatch, Interaction, Pre
 
 LABELS = {"email": _("E-mail"), "phone": _("Phone")}
 
-PREFERENCE_KINDS = [
-    (Preference.Kind.SIZE, _("Size")),
-    (Preference.Kind.BRAND, _("Brand")),
-    (Preference.Kind.CATEGORY, _("Category")),
-    (Preference.Kind.COLOUR, _("Colour")),
-    (Preference.Kind.TASTE, _("Taste")),
-    (Preference.Kind.DIET, _("Diet or allergy")),
-    (Preference.Kind.CONTACT_TIME, _("Preferred contact time")),
-    (Preference.Kind.CONTACT_CHANNEL, _("Preferred contact channel")),
-    (Preference.Kind.OTHER, _("Other")),
-]
-PURPOSE_LABELS = {
-    Consent.Purpose.MARKETING: _("Marketing"),
-    Consent.Purpose.PROFILING: _("Profiling"),
-    Consent.Purpose.THIRD_PARTY: _("Sharing with partners"),
-}
-MEDIUM_LABELS = {
-    Consent.Medium.EMAIL: _("E-mail"),
-    Consent.Medium.SMS: _("SMS"),
-    Consent.Medium.PHONE: _("Phone"),
-    Consent.Medium.POST: _("Post"),
-    Consent.Medium.PUSH: _("App notifications"),
-    Consent.Medium.ANY: _("Any channel"),
-}
-INTERACTION_LABELS = {
-    Interaction.Kind.STORE_VISIT: _("Store visit"),
-    Interaction.Kind.CHECK_IN: _("Card or app check-in"),
-    Interaction.Kind.TRIED_ON: _("Tried on, didn't buy"),
-    Interaction.Kind.WEB_VISIT: _("Web visit"),
-    Interaction.Kind.CART_ABANDONED: _("Abandoned cart"),
-    Interaction.Kind.APP_SESSION: _("App session"),
-    Interaction.Kind.WISHLIST: _("Added to wishlist"),
-    Interaction.Kind.SOCIAL: _("Social interaction"),
-    Interaction.Kind.CALL: _("Call"),
-    Interaction.Kind.EMAIL: _("E-mail"),
-    Interaction.Kind.CAMPAIGN_TOUCH: _("Campaign touch"),
-    Interaction.Kind.CASE: _("Case"),
-    Interaction.Kind.REVIEW: _("Review"),
-    Interaction.Kind.SURVEY: _("Survey answer"),
-}
-CHANNEL_LABELS = {
-    Channel.POS: _("Store till"),
-    Channel.WEB: _("Web shop"),
-    Channel.APP: _("App"),
-    Channel.LOYALTY: _("Loyalty registry"),
-    Channel.SOCIAL: _("Social pages"),
-    Channel.CONTACT_CENTER: _("Contact center"),
-    Channel.EMAIL: _("E-mail"),
-    Channel.SMS: _("SMS"),
-    Channel.PHONE: _("Phone"),
-    Channel.STORE: _("In store"),
-    Channel.BOTTEGA: _("Captured in Bottega"),
-}
-IDENTITY_LABELS = {
-    Identity.Kind.EMAIL: _("E-mail"),
-    Identity.Kind.PHONE: _("Phone"),
-    Identity.Kind.LOYALTY_CARD: _("Loyalty card"),
-    Identity.Kind.WEB_ACCOUNT: _("Web account"),
-    Identity.Kind.APP_ID: _("App id"),
-    Identity.Kind.SOCIAL_HANDLE: _("Social handle"),
-    Identity.Kind.POS_CUSTOMER: _("Till customer code"),
-}
+PREFERENCE_KINDS = Preference.Kind.choices
+PURPOSE_LABELS = dict(Consent.Purpose.choices)
+MEDIUM_LABELS = dict(Consent.Medium.choices)
+INTERACTION_LABELS = dict(Interaction.Kind.choices)
+CHANNEL_LABELS = dict(Channel.choices)
 # What an associate logs by hand (crm.services.LOGGED_BY_HAND).
 LOGGED_KINDS = [
     (kind, INTERACTION_LABELS[kind])
@@ -158,11 +101,6 @@ class RegistrationForm(forms.Form):
 # size and a type Bottega imports); the file's content is checked by crm/imports/checks.py when
 # the dry run reads it, and its refusals are shown on the same form.
 
-IMPORT_KIND_LABELS = {
-    ImportBatch.Kind.PEOPLE: _("People"),
-    ImportBatch.Kind.ORDERS: _("Orders"),
-    ImportBatch.Kind.INTERACTIONS: _("Interactions"),
-}
 NOT_MAPPED = ""
 
 
@@ -170,7 +108,7 @@ class ImportUploadForm(forms.Form):
     source = forms.ModelChoiceField(
         label=_("Source"), queryset=Source.objects.filter(is_active=True), empty_label=None
     )
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=IMPORT_KIND_LABELS.items())
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportBatch.Kind.choices)
     file = forms.FileField(
         label=_("File"),
         help_text=_("CSV, Excel (.xlsx) or JSON Lines, with a header row."),
