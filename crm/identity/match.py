@@ -399,17 +399,20 @@ def _evidence(model, comparer, scored: _Scored, row: int, left: int, right: int)
     }
 
 
-def _decide(
+def decide(
     config: MatchConfig,
-    probability: float,
-    contradicted: bool,
+    model: FellegiSunterModel,
+    scored: _Scored,
+    row: int,
     strong: tuple[str, str] | None,
-    rest: float = 0.0,
-    compatible: bool = True,
 ) -> tuple[str, str]:
-    """Link, review or new for one pair. A strong identifier links only when the names are
-    compatible (``names_compatible``) and the rest of the evidence is not against it; when it
-    does not, the pair is scored like any other, and at worst goes to a person."""
+    """Link, review or new for the pair of ``row``. A strong identifier links only when the
+    names are compatible (``names_compatible``) and the rest of the evidence is not against it;
+    when it does not, the pair is scored like any other, and at worst goes to a person."""
+    probability = float(scored.probabilities[row])
+    contradicted = bool(scored.contradicted[row])
+    rest = _rest_of_evidence(model, scored, row, strong)
+    compatible = bool(scored.compatible[row])
     strong_holds = strong is not None and compatible and rest >= config.strong_veto
     if strong_holds and not contradicted:
         return LINK, "strong"
@@ -458,15 +461,7 @@ def resolve_batch(
         strong = strong_lookup.get((a, b))
         if strong is None and probability < config.review_threshold:
             continue
-        rest = _rest_of_evidence(model, scored, row, strong)
-        action, rule = _decide(
-            config,
-            probability,
-            bool(scored.contradicted[row]),
-            strong,
-            rest,
-            bool(scored.compatible[row]),
-        )
+        action, rule = decide(config, model, scored, row, strong)
         if action == NEW:
             continue
         evidence = _evidence(model, comparer, scored, row, a, b)
@@ -617,15 +612,7 @@ def score_against(
         ]
         strong = shared[0] if shared else None
         probability = float(scored.probabilities[row])
-        rest = _rest_of_evidence(model, scored, row, strong)
-        action, rule = _decide(
-            config,
-            probability,
-            bool(scored.contradicted[row]),
-            strong,
-            rest,
-            bool(scored.compatible[row]),
-        )
+        action, rule = decide(config, model, scored, row, strong)
         evidence = _evidence(model, comparer, scored, row, 0, row + 1)
         if strong is not None:
             evidence["identifier"] = {"kind": strong[0], "value": strong[1]}

@@ -535,15 +535,7 @@ class _Plan:
             strong = strong_lookup.get((a, b))
             if strong is None and probability < config.review_threshold:
                 continue
-            rest = match._rest_of_evidence(model, scored, row, strong)
-            action, rule = match._decide(
-                config,
-                probability,
-                bool(scored.contradicted[row]),
-                strong,
-                rest,
-                bool(scored.compatible[row]),
-            )
+            action, rule = match.decide(config, model, scored, row, strong)
             if action == NEW:
                 continue
             evidence = match._evidence(model, comparer, scored, row, a, b)
