@@ -29,17 +29,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bench.identity.tools import pairwise_score
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def pairwise_score(predicted: dict[str, str], truth: dict[str, str]):
-    for candidate in (REPO.parent / "shared" / "eval", REPO / "shared" / "eval"):
-        if (candidate / "pairwise.py").exists():
-            sys.path.insert(0, str(candidate))
-            from pairwise import score
-
-            return score(predicted, truth)
-    raise SystemExit("shared/eval/pairwise.py not found beside the repository")
 
 
 def fresh_postgres(url: str) -> None:
