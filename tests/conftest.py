@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.utils import translation
 
 from stores.models import Associate
 from tests import factories
@@ -83,3 +84,13 @@ def _empty_test_broker():
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the site's default language. A request made by a test activates
+    the signed-in user's language for the thread and nothing puts it back (in production the
+    next request chooses again), so without this a test's expectations would depend on which
+    tests ran before it in the same process."""
+    yield
+    translation.deactivate()
