@@ -72,10 +72,11 @@ class CustomerQuerySet(models.QuerySet):
         format, a loyalty card or another identifier, or words of a name.
 
         An identifier that matches wins over names (a scanned card finds its holder and nobody
-        else). Names match when every word typed is part of the first or last name, accents
-        and case aside; when no name matches that way, words a typo away match too, found
-        through the name vocabulary (``crm/name_vocabulary.py``). On PostgreSQL names match
-        through the trigram index of migration 0004; elsewhere through a portable fallback.
+        else). Names match when every word typed is part of the first or last name (a word of
+        one or two letters, the start of one of their words), accents and case aside; when no
+        name matches that way, words a typo away match too, found through the name vocabulary
+        (``crm/name_vocabulary.py``). On PostgreSQL names match through the trigram index of
+        migration 0007; elsewhere through a portable fallback.
         """
         text = " ".join(text.split())
         if not text:
@@ -149,7 +150,7 @@ class CustomerQuerySet(models.QuerySet):
         # similarity (<%) alike.
         exact = self
         for word in words:
-            exact = exact.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
+            exact = exact.filter(_word_condition(word))
         if exact.exists():
             return exact
         # A word of five letters or more, or words typed apart that together make one name,
@@ -169,13 +170,17 @@ class CustomerQuerySet(models.QuerySet):
             elif len(word) >= FUZZY_MIN_LENGTH:
                 fuzzy = fuzzy.filter(_name_condition(f"%s <%% {_SEARCH_NAME_SQL}", word))
             else:
-                fuzzy = fuzzy.filter(_name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word)))
+                fuzzy = fuzzy.filter(_word_condition(word))
         return fuzzy
 
     def _by_name_portable(self, words: list[str]) -> "CustomerQuerySet":
         exact = self
         for word in words:
-            exact = exact.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+            if len(word) < TRIGRAM_LENGTH:
+                starts = rf"(^|{_WORD_SEPARATOR_AS_STORED}){re.escape(word)}"
+                exact = exact.filter(Q(first_name__iregex=starts) | Q(last_name__iregex=starts))
+            else:
+                exact = exact.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
         if exact.exists():
             return exact
         # Accents and typos: a word of five letters or more may also be any name of the
@@ -220,6 +225,13 @@ class CustomerQuerySet(models.QuerySet):
 # The name accents off, lower case ("first last"), as migration 0007 stores it and indexes it
 # by trigrams (PostgreSQL only).
 _SEARCH_NAME_SQL = '"crm_customer"."search_name"'
+# A word typed shorter than a trigram must begin a word of the name: see _word_condition.
+TRIGRAM_LENGTH = 3
+# What may stand before a word inside a name ("Dell'Acqua", "Anna-Maria"). The folded name
+# has the typographic apostrophe as a plain one (unaccent), and a class holding it would keep
+# pg_trgm from reading the regular expression's trigrams.
+_WORD_SEPARATOR = "[ '.-]"
+_WORD_SEPARATOR_AS_STORED = "[ '’.-]"
 _IDENTIFIER_CHARACTERS = re.compile(r"[0-9+()./\s-]+|[A-Za-z0-9-]+")
 PORTABLE_FUZZY_LIMIT = 5000
 FUZZY_MIN_LENGTH = 5
@@ -229,6 +241,21 @@ def _like(word: str) -> str:
     """A LIKE pattern for the word anywhere, its own wildcards escaped."""
     escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _word_condition(word: str) -> RawSQL:
+    """That one word typed is part of the indexed name (PostgreSQL).
+
+    A word of one or two letters must begin a word of the name: "m rossi" is Mario or Maria
+    Rossi, not Giacomo Rossi. Letters that few are no trigram, so anywhere in the name the
+    index could not narrow the search by them, and a miss ("dn rosa" for De Rosa) would
+    recheck every name holding the other words; at the start of a word they are the padded
+    trigrams the index holds (" dn"), found through it like any other."""
+    if len(word) >= TRIGRAM_LENGTH:
+        return _name_condition(f"{_SEARCH_NAME_SQL} LIKE %s", _like(word))
+    # A regular expression's escape of every character that is not a letter or digit.
+    escaped = "".join(char if char.isalnum() else f"\\{char}" for char in word)
+    return _name_condition(f"{_SEARCH_NAME_SQL} ~ %s", f"(^|{_WORD_SEPARATOR}){escaped}")
 
 
 def _name_condition(sql: str, *words: str) -> RawSQL:
@@ -253,7 +280,7 @@ def _name_is_close(words: list[str], name: str) -> bool:
     name_words += [part for word in name_words for part in re.split(r"[^a-z0-9]+", word) if part]
     return all(
         any(
-            word in candidate
+            (candidate.startswith(word) if len(word) < TRIGRAM_LENGTH else word in candidate)
             or (
                 len(word) >= FUZZY_MIN_LENGTH
                 and min(OSA.distance(word, candidate), OSA.distance(word, candidate[: len(word)]))

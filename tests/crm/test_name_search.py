@@ -180,6 +180,20 @@ def test_a_typo_in_one_word_still_needs_the_other_words(surnames):
     assert list(Customer.objects.search("marco ferara")) == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("ma ferrari", ["Ferrari"]),
+        ("co ferrari", []),  # the end of Marco
+        ("am sara", ["D'Amico"]),  # after the apostrophe
+        ("l fedele", ["Fedele"]),
+        ("ri ferrari", []),  # the end of Ferrari, typo search or not
+    ],
+)
+def test_a_word_of_one_or_two_letters_must_begin_a_word_of_the_name(surnames, typed, found):
+    assert list(Customer.objects.search(typed)) == [surnames[name] for name in found]
+
+
 def test_a_typo_search_makes_three_queries_and_reads_no_trigram_similarity(surnames):
     with CaptureQueriesContext(connection) as captured:
         found = list(Customer.objects.active().search("frerara").order_by()[:26])
