@@ -76,6 +76,12 @@ class InteractionForm(forms.Form):
     text = forms.CharField(
         label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    product = forms.CharField(
+        label=_("Product code"),
+        required=False,
+        max_length=64,
+        help_text=_("For a wish: they are told when it is back in stock."),
+    )
 
 
 class RegistrationForm(forms.Form):

@@ -24,7 +24,7 @@ from crm.models import (
     Source,
     SourceRecord,
 )
-from stores.models import Associate, Store
+from stores.models import Associate, Product, Store
 
 BOTTEGA_SOURCE = "bottega"  # the source of what associates capture (crm migration 0002)
 
@@ -243,11 +243,20 @@ LOGGED_BY_HAND = {
 
 
 def log_interaction(
-    *, customer: Customer, kind: str, by: AbstractBaseUser, text: str = ""
+    *, customer: Customer, kind: str, by: AbstractBaseUser, text: str = "", product: str = ""
 ) -> Interaction:
-    """Log what happened with the customer just now, at the associate's store."""
+    """Log what happened with the customer just now, at the associate's store. ``product``,
+    the SKU on the item's label (any case), names the item it was about: a wish naming one is
+    what the store home's "back in stock" follow-up looks for, as it does the app's wishes."""
     if kind not in LOGGED_BY_HAND:
         raise ValidationError({"kind": _("Choose what happened.")})
+    payload = {}
+    if sku := product.strip():
+        found = Product.objects.filter(sku__iexact=sku).values_list("sku", flat=True).first()
+        if found is None:
+            unknown = _("“%(sku)s” is not in the catalogue: type the code on the label.")
+            raise ValidationError({"product": ValidationError(unknown, params={"sku": sku})})
+        payload["sku"] = found
     associate = _associate_of(by)
     return Interaction.objects.create(
         customer=customer,
@@ -256,6 +265,7 @@ def log_interaction(
         store=associate.store if associate else None,
         associate=associate,
         text=text.strip(),
+        payload=payload,
     )
 
 

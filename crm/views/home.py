@@ -46,6 +46,13 @@ def follow_ups(*, store: Store, today: dt.date) -> dict[str, list]:
                 occurred_at__gte=timezone.now() - dt.timedelta(days=30),
                 customer__isnull=False,
             )
+            # The product a wish names by SKU, from the catalogue (None for a wish in words).
+            .annotate(wished_sku=KT("payload__sku"))
+            .annotate(
+                product_name=Subquery(
+                    Product.objects.filter(sku=OuterRef("wished_sku")).values("name")[:1]
+                )
+            )
             .select_related("customer")
             .order_by("-occurred_at")[:FOLLOW_UPS_PER_KIND]
         ),

@@ -348,6 +348,61 @@ def test_a_wish_back_in_stock_at_my_store_is_a_follow_up(client, staff, store, b
     assert "wished for Suede ankle boots" in body
 
 
+def test_a_wish_logged_in_store_with_the_product_code_comes_back_as_a_follow_up(
+    client, staff, store, boots
+):
+    customer = factories.CustomerFactory(first_name="Wanda", last_name="Wish", home_store=store)
+    stores_services.record_stock_level(store=store, product=boots, quantity=0)
+    client.force_login(staff)
+
+    logged = client.post(
+        reverse("crm:customer-log-interaction", args=[customer.pk]),
+        {"kind": Interaction.Kind.WISHLIST, "product": boots.sku.lower(), "text": "size 38"},
+        HTTP_HX_REQUEST="true",
+    )
+    stores_services.record_stock_level(store=store, product=boots, quantity=2)
+    body = client.get(reverse("crm:home")).content.decode()
+
+    assert Interaction.objects.get(customer=customer).payload == {"sku": boots.sku}
+    assert "timeline-changed" in logged["HX-Trigger"]
+    assert "Wanda Wish" in body and "wished for Suede ankle boots" in body
+
+
+def test_wishes_logged_here_this_month_are_listed_by_product_or_in_words(
+    client, staff, store, boots
+):
+    maria = factories.CustomerFactory(first_name="Maria", last_name="Words", home_store=store)
+    luca = factories.CustomerFactory(first_name="Luca", last_name="Code", home_store=store)
+    services.log_interaction(customer=maria, kind="wishlist", text="a green scarf", by=staff)
+    services.log_interaction(
+        customer=luca, kind="wishlist", product=boots.sku, text="size 43", by=staff
+    )
+    client.force_login(staff)
+
+    body = client.get(reverse("crm:home")).content.decode()
+
+    assert "wished for a green scarf" in body
+    assert "wished for Suede ankle boots (size 43)" in body
+
+
+def test_a_product_code_not_in_the_catalogue_is_refused_and_what_was_typed_kept(
+    client, staff, store
+):
+    customer = factories.CustomerFactory(home_store=store)
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("crm:customer-log-interaction", args=[customer.pk]),
+        {"kind": Interaction.Kind.WISHLIST, "product": "NOPE-42", "text": "red, size 38"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    body = response.content.decode()
+    assert "“NOPE-42” is not in the catalogue" in body
+    assert "red, size 38" in body
+    assert not Interaction.objects.filter(customer=customer).exists()
+
+
 def test_only_wishes_that_came_back_here_since_and_were_not_bought_count(store, boots):
     here = factories.CustomerFactory(home_store=store)
     elsewhere = factories.CustomerFactory(home_store=factories.StoreFactory(code="rm01"))
