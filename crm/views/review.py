@@ -64,7 +64,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = get_object_or_404(MatchCandidate, pk=pk)
     decision = DECISIONS.get(request.POST.get("decision", ""))
     if decision is None:
-        return HttpResponseBadRequest("Unknown decision.")
+        return HttpResponseBadRequest(_("Unknown decision."))
     try:
         decision(candidate=candidate, by=request.user)
     except ValidationError as error:
