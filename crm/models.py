@@ -725,17 +725,34 @@ class Order(models.Model):
         RETURNED = "returned", _("Returned")
         PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="orders")
+    # A foreign key whose column leads a composite index or unique constraint below gets no
+    # index of its own: that one serves its lookups, and every inserted order (an import
+    # writes hundreds of thousands) would maintain both.
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     external_id = models.CharField(max_length=100)
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        db_index=False,
     )
     source_record = models.ForeignKey(
         SourceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     associate = models.ForeignKey(
-        Associate, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        Associate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        db_index=False,
     )
     ordered_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.COMPLETED)
@@ -759,7 +776,6 @@ class Order(models.Model):
             models.Index(fields=["customer", "-ordered_at"]),
             models.Index(fields=["store", "ordered_at"]),
             models.Index(fields=["associate", "ordered_at"]),
-            models.Index(fields=["source_record"]),
         ]
 
     def __str__(self) -> str:
@@ -767,10 +783,17 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # No index of their own: the unique constraint leads with the order, the index below
+    # with the product (see Order).
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_number = models.PositiveSmallIntegerField()
     product = models.ForeignKey(
-        "stores.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="lines"
+        "stores.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lines",
+        db_index=False,
     )
     sku = models.CharField(max_length=40)
     product_name = models.CharField(max_length=160, blank=True)
