@@ -84,6 +84,14 @@ class ProductFactory(factory.django.DjangoModelFactory):
     price = Decimal("19.90")
 
 
+def days_ago(days: int) -> dt.datetime:
+    """Noon of the day ``days`` days before today, in the chain's time zone. Bottega counts
+    days by the local calendar ("last 34 days ago"), and "now minus 34 days" is a day off
+    late in the evening when a clock change lies in between."""
+    day = timezone.localdate() - dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+
+
 def source(code: str = "pos") -> crm.Source:
     """The channel sources are created by a migration; tests look them up."""
     return crm.Source.objects.get(code=code)

@@ -1,11 +1,8 @@
 """The store home's "due to buy again": the customers of the store whose refill is due by their
 own rhythm, found for the whole store in a fixed number of queries."""
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from campaigns import suggestions
 from crm.models import Order
@@ -21,7 +18,7 @@ def buy(customer, product, *, days_ago: int, status=Order.Status.COMPLETED) -> N
     order = factories.OrderFactory(
         customer=customer,
         store=customer.home_store,
-        ordered_at=timezone.now() - dt.timedelta(days=days_ago),
+        ordered_at=factories.days_ago(days_ago),
         status=status,
     )
     factories.OrderLineFactory(order=order, line_number=1, product=product)

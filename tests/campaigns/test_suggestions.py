@@ -1,7 +1,6 @@
 """Suggestions on the customer screen: buy again by the customer's own rhythm, cross-sell by
 basket lift, at most five, each with its reason."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -31,7 +30,7 @@ def buy(customer, products, *, days_ago: int, store, status=Order.Status.COMPLET
     order = factories.OrderFactory(
         customer=customer,
         store=store,
-        ordered_at=timezone.now() - dt.timedelta(days=days_ago),
+        ordered_at=factories.days_ago(days_ago),
         status=status,
     )
     for number, product in enumerate(products, start=1):
@@ -135,7 +134,7 @@ def test_at_most_five_suggestions_are_made(customer, store):
             external_id=f"bulk-{days_ago}",
             customer=customer,
             store=store,
-            ordered_at=timezone.now() - dt.timedelta(days=days_ago),
+            ordered_at=factories.days_ago(days_ago),
         )
         for days_ago in (90, 60, 35)
     ]
