@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("file", type=Path)
     parser.add_argument("--source", required=True)
     parser.add_argument("--kind", required=True)
-    parser.add_argument("--batch-rows", type=int, default=5000)
+    parser.add_argument("--batch-rows", type=int, default=None)
     options = parser.parse_args()
     django.setup()
     from crm.identity import resolve, survivorship

@@ -40,7 +40,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--output-dir", type=Path, default=None)
     parser.add_argument("--code-dir", type=Path, default=ROOT, help="Bottega checkout to time.")
-    parser.add_argument("--batch-rows", type=int, default=5000)
+    parser.add_argument(
+        "--batch-rows", type=int, default=None, help="Rows per batch (the pipeline's default)."
+    )
     parser.add_argument("--no-orders", action="store_true")
     parser.add_argument("--import-export-rows", type=int, default=20000)
     options = parser.parse_args()
@@ -64,8 +66,10 @@ def main() -> None:
     for source, kind, path in kinds:
         command = [
             *(sys.executable, str(ROOT / "bench/imports/one_import.py"), str(path)),
-            *("--source", source, "--kind", kind, "--batch-rows", str(options.batch_rows)),
+            *("--source", source, "--kind", kind),
         ]
+        if options.batch_rows:
+            command += ["--batch-rows", str(options.batch_rows)]
         output = subprocess.run(
             command, env={**env, "BENCH_CODE_DIR": str(options.code_dir)}, cwd=options.code_dir,
             capture_output=True, text=True, check=True,

@@ -48,13 +48,21 @@ logger = logging.getLogger(__name__)
 Status = ImportBatch.Status
 FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 DEFAULT_BATCH_ROWS = 5000
+# Order lines are cheap to check and an order's lines travel together, so a batch's fixed costs
+# (its lookups, the scores of the customers it touched, the commit) are spread over more rows:
+# at 20,000 lines a batch holds about 200 MB at peak, inside a worker's 500 MB.
+DEFAULT_BATCH_ROWS_BY_KIND = {ImportBatch.Kind.ORDERS: 20_000}
 # A run hands over to a fresh task after this long, well inside Celery's time limit.
 DEFAULT_TIME_BUDGET = timedelta(minutes=20)
 DEFAULT_STALL_AFTER = timedelta(minutes=10)
 
 
-def default_batch_rows() -> int:
-    return int(getattr(settings, "BOTTEGA_IMPORT_BATCH_ROWS", DEFAULT_BATCH_ROWS))
+def default_batch_rows(kind: str = "") -> int:
+    """``settings.BOTTEGA_IMPORT_BATCH_ROWS`` when set, else the kind's own default."""
+    configured = getattr(settings, "BOTTEGA_IMPORT_BATCH_ROWS", None)
+    if configured:
+        return int(configured)
+    return DEFAULT_BATCH_ROWS_BY_KIND.get(kind, DEFAULT_BATCH_ROWS)
 
 
 class AlreadyImported(ValidationError):
@@ -155,7 +163,7 @@ def create_import(
 
     Raises ValidationError when the file is refused, and AlreadyImported when the same file was
     imported before (a failed import of it is set to resume from its checkpoint instead, and
-    returned). ``batch_rows`` (by default ``settings.BOTTEGA_IMPORT_BATCH_ROWS``) is how many
+    returned). ``batch_rows`` (by default ``default_batch_rows(kind)``) is how many
     rows each transaction loads; it is kept on the import, so every worker uses the same.
     """
     file_name = file_name or path.name
@@ -176,7 +184,7 @@ def create_import(
         column_mapping={
             "columns": prepared.columns,
             "read": prepared.options.as_dict(),
-            "batch_rows": batch_rows or default_batch_rows(),
+            "batch_rows": batch_rows or default_batch_rows(kind),
         },
         created_by=created_by,
     )
@@ -265,7 +273,7 @@ def run_import(
             stage_import(batch=batch)
         columns = batch.column_mapping["columns"]
         rows = staging.read_staged(batch_pk=batch.pk, start=batch.checkpoint)
-        size = batch.column_mapping.get("batch_rows") or default_batch_rows()
+        size = batch.column_mapping.get("batch_rows") or default_batch_rows(batch.kind)
         for chunk in _chunks(rows, size, _group_key(batch.kind, columns)):
             start = batch.checkpoint
             if not process_rows(batch=batch, start=start, rows=chunk, end=chunk[-1].index + 1):

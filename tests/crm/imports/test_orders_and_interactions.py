@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 
+from crm.imports import pipeline
 from crm.models import Interaction, Order, OrderLine, RejectedRow
 from tests import factories
 from tests.crm.imports.conftest import (
@@ -115,3 +116,22 @@ def test_interactions_map_their_kind_and_take_the_source_channel(tmp_path, peopl
     reason = RejectedRow.objects.get(batch=batch).reason
     assert reason.startswith("Kind “teleport” is not one we know")
     assert (again.rows_unchanged, again.rows_rejected) == (2, 1)
+
+
+def test_order_files_load_in_larger_batches_than_people_files(tmp_path, settings, store):
+    settings.BOTTEGA_IMPORT_BATCH_ROWS = None
+    source = factories.source("pos")
+
+    orders = pipeline.create_import(
+        source=source,
+        kind="orders",
+        path=write_csv(tmp_path / "orders.csv", ORDERS_HEADER, [line("O1", "A1")]),
+    )
+    people = pipeline.create_import(
+        source=source,
+        kind="people",
+        path=write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [person("P1")]),
+    )
+
+    assert orders.column_mapping["batch_rows"] == 20_000
+    assert people.column_mapping["batch_rows"] == 5_000
