@@ -146,20 +146,18 @@ def parse_timestamp(value: str, zone: dt.tzinfo | None = None) -> dt.datetime | 
 # is parsed once. The results are immutable, so sharing them is safe.
 @lru_cache(maxsize=65_536)
 def _timestamp(text: str, zone: dt.tzinfo) -> dt.datetime | None:
-    moment = None
+    # Day first is tried first: no ISO 8601 text starts with a one- or two-digit number and a
+    # separator, and a failed ``fromisoformat`` raises, which costs four times the match.
     try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
         if match := _DAY_FIRST.fullmatch(text):
             day, month, year, hour, minute, second = match.groups()
-            try:
-                moment = dt.datetime(
-                    int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                    int(second or 0),
-                )  # fmt: skip
-            except ValueError:
-                return None
-    if moment is None:
+            moment = dt.datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                int(second or 0),
+            )  # fmt: skip
+        else:
+            moment = dt.datetime.fromisoformat(text)
+    except ValueError:
         return None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, zone)
@@ -261,21 +259,55 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 THOUSANDTH, CENT = Decimal("0.001"), Decimal("0.01")
 
 
-@lru_cache(maxsize=65_536)
-def _rounded(number: Decimal, places: Decimal) -> Decimal:
-    return number.quantize(places)
-
-
 def validate_order_line(
     number: int, row: dict, raw: dict, *, zone: dt.tzinfo | None = None
 ) -> OrderLineRow | list[Rejection]:
+    # About 200,000 lines a minute go through here: each cell is cleaned once, and the checks
+    # of a quantity, a price and a currency are worked out once per distinct text (cached).
+    get = row.get
+    external_id = _clean(get("external_id"))
+    customer_external_id = _clean(get("customer_external_id"))
+    ordered_text = _clean(get("ordered_at"))
+    ordered_at = _timestamp(ordered_text, zone or timezone.get_current_timezone())
+    sku = _clean(get("sku"))
+    quantity_text = _clean(get("quantity")) or "1"
+    quantity = _quantity(quantity_text)
+    price_text = _clean(get("unit_price"))
+    unit_price = _unit_price(price_text)
+    status = ORDER_STATUSES.get(_clean(get("status")).lower())
+    currency = (_clean(get("currency")) or "EUR").upper()
+    if (
+        external_id
+        and customer_external_id
+        and ordered_at is not None
+        and sku
+        and quantity is not None
+        and unit_price is not None
+        and status is not None
+        and _is_currency(currency)
+    ):
+        return OrderLineRow(
+            number=number,
+            external_id=external_id[:100],
+            customer_external_id=customer_external_id,
+            store_code=_clean(get("store_code")).lower(),
+            associate_code=_clean(get("associate_code")).lower(),
+            ordered_at=ordered_at,
+            sku=sku[:40],
+            product_name=_clean(get("product_name"))[:160],
+            quantity=quantity,
+            unit_price=unit_price,
+            currency=currency,
+            status=status,
+            raw=raw,
+        )
     rejections = []
-    values = {name: _clean(row.get(name)) for name in ("external_id", "customer_external_id")}
-    for name, value in values.items():
+    for name, value in (
+        ("external_id", external_id),
+        ("customer_external_id", customer_external_id),
+    ):
         if not value:
             rejections.append(Rejection(name, f"The {name.replace('_', ' ')} is empty."))
-    ordered_text = _clean(row.get("ordered_at"))
-    ordered_at = parse_timestamp(ordered_text, zone)
     if ordered_at is None:
         rejections.append(
             Rejection(
@@ -286,12 +318,9 @@ def validate_order_line(
                 else "The order date is empty.",
             )
         )
-    sku = _clean(row.get("sku"))
     if not sku:
         rejections.append(Rejection("sku", "The product code (sku) is empty."))
-    quantity_text = _clean(row.get("quantity")) or "1"
-    quantity = parse_decimal(quantity_text)
-    if quantity is None or quantity <= 0 or quantity >= 10**7:
+    if quantity is None:
         rejections.append(
             Rejection(
                 "quantity",
@@ -299,39 +328,42 @@ def validate_order_line(
                 "(a returned item keeps its quantity; the order's status says it was returned).",
             )
         )
-    price_text = _clean(row.get("unit_price"))
-    unit_price = parse_decimal(price_text)
-    if unit_price is None or unit_price < 0 or unit_price >= 10**8:
+    if unit_price is None:
         rejections.append(
             Rejection("unit_price", f"Unit price “{price_text}” is not a number of zero or more.")
         )
-    status_text = _clean(row.get("status")).lower()
-    status = ORDER_STATUSES.get(status_text)
     if status is None:
         known = ", ".join(Order.Status.values)
+        status_text = _clean(get("status")).lower()
         rejections.append(
             Rejection("status", f"Status “{status_text}” is not one we know ({known}).")
         )
-    currency = (_clean(row.get("currency")) or "EUR").upper()
-    if not _CURRENCY.fullmatch(currency):
+    if not _is_currency(currency):
         rejections.append(Rejection("currency", f"“{currency}” is not a currency code like EUR."))
-    if rejections:
-        return rejections
-    return OrderLineRow(
-        number=number,
-        external_id=values["external_id"][:100],
-        customer_external_id=values["customer_external_id"],
-        store_code=_clean(row.get("store_code")).lower(),
-        associate_code=_clean(row.get("associate_code")).lower(),
-        ordered_at=ordered_at,
-        sku=sku[:40],
-        product_name=_clean(row.get("product_name"))[:160],
-        quantity=_rounded(quantity, THOUSANDTH),
-        unit_price=_rounded(unit_price, CENT),
-        currency=currency,
-        status=status,
-        raw=raw,
-    )
+    return rejections
+
+
+@lru_cache(maxsize=65_536)
+def _quantity(text: str) -> Decimal | None:
+    """A line's quantity, rounded to thousandths; None unless it is positive and in range."""
+    quantity = _decimal(text)
+    if quantity is None or quantity <= 0 or quantity >= 10**7:
+        return None
+    return quantity.quantize(THOUSANDTH)
+
+
+@lru_cache(maxsize=65_536)
+def _unit_price(text: str) -> Decimal | None:
+    """A unit price in cents; None unless it is zero or more and in range."""
+    price = _decimal(text)
+    if price is None or price < 0 or price >= 10**8:
+        return None
+    return price.quantize(CENT)
+
+
+@lru_cache(maxsize=1024)
+def _is_currency(text: str) -> bool:
+    return _CURRENCY.fullmatch(text) is not None
 
 
 def validate_interaction(
