@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,7 @@ def _person_key(record: PersonRecord) -> tuple[str, str]:
 
 
 def find_hub_values(
-    records: list[PersonRecord], people_limit: int = 3, kinds: tuple[str, ...] = HUB_KINDS
+    records: Sequence[PersonRecord], people_limit: int = 3, kinds: tuple[str, ...] = HUB_KINDS
 ) -> dict[tuple[str, str], int]:
     """Identifier values shared by more than ``people_limit`` distinct people.
 
@@ -133,6 +134,8 @@ def find_hub_values(
     adds a person when no dated record with that value has the same first name, so one person
     written three ways is not three people.
     """
+    if isinstance(records, scoring.RecordColumns):
+        return _column_hub_values(records, people_limit, kinds)
     holders: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     for record in records:
         key = _person_key(record)
@@ -148,6 +151,59 @@ def find_hub_values(
         people = sum(1 for first, birth in keys if birth or first not in dated_names)
         if people > people_limit:
             hubs[identifier] = people
+    return hubs
+
+
+def _column_hub_values(
+    columns: scoring.RecordColumns, people_limit: int, kinds: tuple[str, ...]
+) -> dict[tuple[str, str], int]:
+    """``find_hub_values`` on columns: the people holding each value are counted with arrays,
+    and only the few values held by more than ``people_limit`` are looked at one by one."""
+    first_names = [""]
+    first_codes = {"": 0}
+    first_of_value = np.zeros(len(columns.values("first_name")), dtype=np.int64)
+    for code, raw in enumerate(columns.values("first_name")):
+        first = clean(raw)
+        first = "" if scoring.is_initial(first) else first
+        if first not in first_codes:
+            first_codes[first] = len(first_names)
+            first_names.append(first)
+        first_of_value[code] = first_codes[first]
+    births = columns.values("birth_date")  # code 0 is the empty string, as for every column
+    # a person is a (first name, birth date), coded as one number
+    person = first_of_value[columns.codes("first_name")] * len(births) + columns.codes("birth_date")
+    keyed = person != 0
+    people_count = len(first_names) * len(births)
+    hubs: dict[tuple[str, str], int] = {}
+    for kind in kinds:
+        raw_codes = columns.codes(kind)
+        if raw_codes is None:
+            continue
+        identifiers = [""]
+        identifier_codes = {"": 0}
+        of_value = np.zeros(len(columns.values(kind)), dtype=np.int64)
+        for code, raw in enumerate(columns.values(kind)):
+            value = clean(raw)
+            if value not in identifier_codes:
+                identifier_codes[value] = len(identifiers)
+                identifiers.append(value)
+            of_value[code] = identifier_codes[value]
+        identifier = of_value[raw_codes]
+        held = keyed & (identifier != 0)
+        # each (identifier, person) once, sorted by identifier
+        holdings = np.unique(identifier[held] * people_count + person[held])
+        holders = holdings // people_count
+        values, counts = np.unique(holders, return_counts=True)
+        for value in values[counts > people_limit].tolist():
+            start, stop = np.searchsorted(holders, [value, value + 1])
+            keys = [
+                (first_names[key // len(births)], births[key % len(births)])
+                for key in (holdings[start:stop] % people_count).tolist()
+            ]
+            dated_names = {first for first, birth in keys if birth}
+            people = sum(1 for first, birth in keys if birth or first not in dated_names)
+            if people > people_limit:
+                hubs[(kind, identifiers[value])] = people
     return hubs
 
 
@@ -171,18 +227,20 @@ def strong_identifiers(record: PersonRecord, kinds: tuple[str, ...]) -> list[tup
 
 
 def train_model(
-    records: list[PersonRecord],
+    records: Sequence[PersonRecord],
     config: MatchConfig | None = None,
     *,
     hub_values: dict[tuple[str, str], int] | None = None,
 ) -> FellegiSunterModel:
-    """Estimate u from random pairs, m by EM on the blocked pairs, and term frequencies."""
+    """Estimate u from random pairs, m by EM on the blocked pairs, and term frequencies.
+
+    ``records`` may be ``scoring.RecordColumns``: what training on many records should pass,
+    since it holds them in a tenth of the memory."""
     config = config or MatchConfig()
     if hub_values is None:
         hub_values = find_hub_values(records, config.hub_people_limit, config.hub_kinds)
     comparer = Comparer(records, config.fields, _ignored(hub_values))
-    pairs = _candidates(records, config, hub_values)
-    return _train(comparer, pairs, config, hub_values)
+    return _train(comparer, config, hub_values)
 
 
 def _full_names_key(record: PersonRecord) -> str | None:
@@ -206,7 +264,15 @@ TRAINING_RULES: tuple[tuple[blocking.BlockingRule, tuple[str, ...]], ...] = (
 )
 
 
-def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
+# Pairs compared at a time in training: the comparison's arrays stay a few megabytes however
+# many candidate pairs there are.
+TRAINING_CHUNK = 200_000
+
+
+def _train(comparer, config, hub_values, candidates: np.ndarray | None = None):
+    """The model, from the comparer's records. ``candidates`` are the batch's candidate pairs
+    (``left * len(records) + right``) when the caller has them already."""
+    records = comparer.records
     model = FellegiSunterModel(fields=config.fields, hub_values=sorted(hub_values))
     model.u = scoring.estimate_u(comparer, config.u_sample_size, config.seed)
     for spec in config.fields:
@@ -223,8 +289,8 @@ def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
     for rule, excluded in sessions:
         if not {spec.name for spec in config.fields} >= set(excluded):
             continue
-        session = blocking.candidate_pairs(
-            comparer.records,
+        session = blocking.pair_codes(
+            records,
             (rule,),
             max_block_size=config.max_block_size,
             window=config.window,
@@ -232,11 +298,9 @@ def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
         )
         if not len(session):
             continue
-        levels, _ = comparer.compare(session.left, session.right)
-        for name in excluded:
-            levels[:, comparer.column(name)] = scoring.MISSING
+        counted = _count_levels(comparer, session, excluded)
         m, share, ran = scoring.train_em(
-            config.fields, levels, model.u, max_iterations=config.em_iterations
+            config.fields, counted, model.u, max_iterations=config.em_iterations
         )
         iterations += ran
         matches = share * len(session)
@@ -244,6 +308,7 @@ def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
             if spec.name not in excluded:
                 sums[spec.name] += matches * np.asarray(m[spec.name])
                 totals[spec.name] += matches
+        del session, counted
     for spec in config.fields:
         if totals[spec.name] > 0:
             model.m[spec.name] = (sums[spec.name] / totals[spec.name]).tolist()
@@ -252,17 +317,35 @@ def _train(comparer, pairs, config, hub_values) -> FellegiSunterModel:
     model.em_iterations = iterations
     # The prior: expected matches (EM on the blocked candidates, m and u now fixed) over all
     # the pairs of the batch. Real-time scoring keeps it; retrain as the customer base grows.
-    count = max(len(comparer.records), 2)
+    if candidates is None:
+        candidates = _candidate_codes(records, config, hub_values)
+    count = max(len(records), 2)
     all_pairs = count * (count - 1) / 2
     matches = max(count / 100, 1.0)
-    if len(pairs):
-        levels, _ = comparer.compare(pairs.left, pairs.right)
+    if len(candidates):
+        counted = _count_levels(comparer, candidates)
         matches = max(
-            scoring.match_share(config.fields, levels, model.m, model.u) * len(pairs), 1.0
+            scoring.match_share(config.fields, counted, model.m, model.u) * len(candidates), 1.0
         )
     share = min(matches / all_pairs, 0.5)
     model.prior_weight = math.log2(share / (1 - share))
     return model
+
+
+def _count_levels(
+    comparer: Comparer, codes: np.ndarray, excluded=(), chunk_size: int = TRAINING_CHUNK
+) -> scoring.PatternCounts:
+    """The comparison vectors of these pairs, counted, compared a chunk at a time; the fields
+    in ``excluded`` count as missing."""
+    count = len(comparer.records)
+    counted = scoring.PatternCounts(len(comparer.fields))
+    for start in range(0, len(codes), chunk_size):
+        chunk = codes[start : start + chunk_size]
+        levels, _ = comparer.compare(chunk // count, chunk % count)
+        for name in excluded:
+            levels[:, comparer.column(name)] = scoring.MISSING
+        counted.add(levels)
+    return counted
 
 
 def _ignored(hub_values) -> set[tuple[str, str]]:
@@ -273,6 +356,19 @@ def _ignored(hub_values) -> set[tuple[str, str]]:
 def _candidates(records, config: MatchConfig, hub_values) -> blocking.CandidatePairs:
     rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
     return blocking.candidate_pairs(
+        records,
+        rules,
+        max_block_size=config.max_block_size,
+        window=config.window,
+        hub_values=hub_values,
+        link_only=config.link_only,
+    )
+
+
+def _candidate_codes(records, config: MatchConfig, hub_values) -> np.ndarray:
+    """The pairs of ``_candidates``, as the sorted codes training reads."""
+    rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
+    return blocking.pair_codes(
         records,
         rules,
         max_block_size=config.max_block_size,
@@ -450,7 +546,7 @@ def resolve_batch(
     codes = np.unique(left * len(records) + right) if len(left) else left
     left, right = codes // max(len(records), 1), codes % max(len(records), 1)
     if model is None:
-        model = _train(comparer, pairs, config, hub_values)
+        model = _train(comparer, config, hub_values, pairs.left * len(records) + pairs.right)
     scored = _score(model, comparer, left, right, config.personal_fields)
 
     strong_lookup = strong_pairs[2]

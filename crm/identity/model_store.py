@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,9 +158,10 @@ def needs_training(population: int) -> bool:
 
 
 def train_from_records(
-    records: list[scoring.PersonRecord], config: match.MatchConfig | None = None
+    records: Sequence[scoring.PersonRecord], config: match.MatchConfig | None = None
 ) -> StoredModel:
-    """Train a model by EM on these records and store it as the newest."""
+    """Train a model by EM on these records and store it as the newest. Many records are
+    best given as ``scoring.RecordColumns`` (see ``match.train_model``)."""
     config = config or match.MatchConfig()
     model = match.train_model(records, config)
     count = max(len(records), 2)

@@ -40,6 +40,7 @@ of the touched customers are recomputed once per batch.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,7 +50,15 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.identity import batch_blocking, blocking, match, model_store, normalize, survivorship
+from crm.identity import (
+    batch_blocking,
+    blocking,
+    match,
+    model_store,
+    normalize,
+    scoring,
+    survivorship,
+)
 from crm.identity.scoring import Comparer, PersonRecord, clean
 from crm.imports import bulk
 from crm.models import (
@@ -229,8 +238,14 @@ def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredMod
     ``also`` these, store it and return it; None when there is nothing to train on."""
     limit = max(model_store.TRAIN_MAX_RECORDS - len(also), 0)
     stored = SourceRecord.objects.order_by("-pk").values_list(*_PERSON_FIELDS)[:limit]
-    people = [_person(*values) for values in stored.iterator(chunk_size=5000)]
-    people += [person_record(record) for record in also]
+    # Read as columns, a row at a time: 400,000 records as objects would take more memory
+    # than all the rest of training.
+    people = scoring.RecordColumns.from_records(
+        itertools.chain(
+            (_person(*values) for values in stored.iterator(chunk_size=5000)),
+            (person_record(record) for record in also),
+        )
+    )
     if len(people) < 2:
         return None
     return model_store.train_from_records(people, match_config())

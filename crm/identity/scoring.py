@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +89,117 @@ class PersonRecord:
 
 
 _RECORD_FIELDS = frozenset(f.name for f in dataclasses.fields(PersonRecord)) - {"extra_ids"}
+# What ``RecordColumns`` keeps of a record: every text attribute but its id.
+_COLUMN_FIELDS = tuple(
+    f.name for f in dataclasses.fields(PersonRecord) if f.type == "str" and f.name != "record_id"
+)
+
+
+class RecordColumns(Sequence[PersonRecord]):
+    """Many records held as columns: per attribute, one small integer per record pointing at
+    the attribute's distinct values, each value stored once.
+
+    What training reads (``match.train_model``), at a fraction of the memory of the records
+    themselves: 400,000 ``PersonRecord`` take some 200 MB, their columns a tenth of that, since
+    most values (names, birth dates, cities, the empty string) are shared by many records.
+    Indexing or iterating gives the records back, without their ``record_id`` and
+    ``email_verified``, which training does not read.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._codes: dict[str, array] = {}
+        self._values: dict[str, list[str]] = {}
+        self._lookup: dict[str, dict[str, int]] | None = {}
+        for name in _COLUMN_FIELDS:
+            self._add_column(name)
+
+    @classmethod
+    def from_records(cls, records: Iterable[PersonRecord]) -> RecordColumns:
+        """The columns of these records, read one at a time: an iterator is never held whole."""
+        columns = cls()
+        for record in records:
+            columns._append(record)
+        columns._finish()
+        return columns
+
+    def _add_column(self, name: str) -> None:
+        # code 0 is the empty string, so a column added late is empty for the records before
+        self._codes[name] = array("i", bytes(4 * self._count))
+        self._values[name] = [""]
+        self._lookup[name] = {"": 0}
+
+    def _append(self, record: PersonRecord) -> None:
+        for name in record.extra_ids:
+            if name not in self._codes:
+                self._add_column(name)
+        for name, codes in self._codes.items():
+            value = record.value(name)
+            lookup = self._lookup[name]
+            code = lookup.get(value)
+            if code is None:
+                code = lookup[value] = len(lookup)
+                self._values[name].append(value)
+            codes.append(code)
+        self._count += 1
+
+    def _finish(self) -> None:
+        self._codes = {
+            name: np.frombuffer(codes, dtype=np.int32) for name, codes in self._codes.items()
+        }
+        self._lookup = None  # the values are found by code from now on
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._codes)
+
+    def codes(self, name: str) -> np.ndarray | None:
+        """The code of each record's value of ``name`` (None: no record has one)."""
+        return self._codes.get(name)
+
+    def values(self, name: str) -> list[str]:
+        """The distinct values of ``name``, by code; code 0 is the empty string."""
+        return self._values.get(name, [""])
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        row = [self._values[name][codes[index]] for name, codes in self._codes.items()]
+        return self._record(row, self.names[_PLAIN_COLUMNS:])
+
+    def __iter__(self) -> Iterator[PersonRecord]:
+        step = 10_000
+        extra_names = self.names[_PLAIN_COLUMNS:]
+        for start in range(0, self._count, step):
+            columns = [
+                [self._values[name][code] for code in codes[start : start + step].tolist()]
+                for name, codes in self._codes.items()
+            ]
+            for row in zip(*columns, strict=True):
+                yield self._record(row, extra_names)
+
+    @staticmethod
+    def _record(row, extra_names: list[str]) -> PersonRecord:
+        extra_ids = {}
+        for name, value in zip(extra_names, row[_PLAIN_COLUMNS:], strict=True):
+            if value:
+                extra_ids[name] = value
+        # positional arguments: blocking calls this once a record and a rule
+        return PersonRecord(
+            "", *row[:_VERIFIED_AT], False, *row[_VERIFIED_AT:_PLAIN_COLUMNS], extra_ids
+        )
+
+
+_PLAIN_COLUMNS = len(_COLUMN_FIELDS)
+# ``email_verified``'s place among the text attributes, in ``PersonRecord``'s argument order
+_VERIFIED_AT = [f.name for f in dataclasses.fields(PersonRecord)].index("email_verified") - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,29 +358,34 @@ class Comparer:
 
     def __init__(
         self,
-        records: list[PersonRecord],
+        records: Sequence[PersonRecord],
         fields: tuple[FieldSpec, ...] = DEFAULT_FIELDS,
         ignored_values: set[tuple[str, str]] | frozenset = frozenset(),
     ) -> None:
         self.fields = fields
         self.records = records
-        self._vocabularies: dict[str, dict[str, int]] = {}
-        self._codes: dict[str, np.ndarray] = {}
-        self._cache: dict[str, dict[int, int]] = {}
         names = {"first_name", "last_name"}
         self.swappable = names <= {spec.name for spec in fields}
+        self._codes: dict[str, np.ndarray] = {}
+        # Each distinct pair of values compared so far and its level, per vocabulary, as two
+        # sorted arrays (keys, levels): nine bytes a pair, where a dict took a hundred.
+        self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        vocabularies: dict[str, dict[str, int]] = {}
         for spec in fields:
-            shared = "names" if spec.name in names else spec.name
-            vocabulary = self._vocabularies.setdefault(shared, {})
-            codes = np.full(len(records), -1, dtype=np.int64)
-            for index, record in enumerate(records):
-                value = clean(record.value(spec.name))
-                if not value or (spec.name, value) in ignored_values:
-                    continue
-                codes[index] = vocabulary.setdefault(value, len(vocabulary))
+            shared = self._shared(spec.name)
+            vocabulary = vocabularies.setdefault(shared, {})
+            if isinstance(records, RecordColumns):
+                codes = _column_codes(records, spec.name, vocabulary, ignored_values)
+            else:
+                codes = np.full(len(records), -1, dtype=np.int64)
+                for index, record in enumerate(records):
+                    value = clean(record.value(spec.name))
+                    if not value or (spec.name, value) in ignored_values:
+                        continue
+                    codes[index] = vocabulary.setdefault(value, len(vocabulary))
             self._codes[spec.name] = codes
-            self._cache[shared] = {}
-        self._values = {key: list(v) for key, v in self._vocabularies.items()}
+            self._cache[shared] = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int8))
+        self._values = {key: list(v) for key, v in vocabularies.items()}
         self.frequency_cache: dict[str, np.ndarray] = {}
         self._given_names_apart: dict[tuple[int, int], bool] = {}
 
@@ -291,17 +409,33 @@ class Comparer:
             high = np.maximum(left[fuzzy], right[fuzzy])
             keys = low * (1 << 32) + high
             unique, inverse = np.unique(keys, return_inverse=True)
-            cache = self._cache[shared]
+            computed = self._cached_levels(kind, shared, unique)
+            levels[fuzzy] = computed[inverse]
+        return levels
+
+    def _cached_levels(self, kind: str, shared: str, keys: np.ndarray) -> np.ndarray:
+        """The levels of these distinct, sorted value pairs, each compared once per comparer."""
+        known_keys, known_levels = self._cache[shared]
+        at = np.searchsorted(known_keys, keys)
+        found = at < len(known_keys)
+        found[found] = known_keys[at[found]] == keys[found]
+        levels = np.empty(len(keys), dtype=np.int8)
+        levels[found] = known_levels[at[found]]
+        missing = np.flatnonzero(~found)
+        if len(missing):
             values = self._values[shared]
             compare = COMPARE[kind]
-            computed = np.empty(len(unique), dtype=np.int8)
-            for position, key in enumerate(unique.tolist()):
-                level = cache.get(key)
-                if level is None:
-                    level = compare(values[key >> 32], values[key & 0xFFFFFFFF])
-                    cache[key] = level
-                computed[position] = level
-            levels[fuzzy] = computed[inverse]
+            new_keys = keys[missing]
+            new_levels = np.fromiter(
+                (compare(values[key >> 32], values[key & 0xFFFFFFFF]) for key in new_keys.tolist()),
+                dtype=np.int8,
+                count=len(new_keys),
+            )
+            levels[missing] = new_levels
+            self._cache[shared] = (
+                np.insert(known_keys, at[missing], new_keys),
+                np.insert(known_levels, at[missing], new_levels),
+            )
         return levels
 
     def _first_name_levels(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -379,6 +513,29 @@ class Comparer:
             if spec.name == field_name:
                 return column
         raise KeyError(field_name)
+
+
+def _column_codes(
+    columns: RecordColumns,
+    name: str,
+    vocabulary: dict[str, int],
+    ignored_values: set[tuple[str, str]] | frozenset,
+) -> np.ndarray:
+    """Codes in ``vocabulary`` of a column's cleaned values, each distinct value cleaned once.
+
+    A column's values are numbered in the order records first show them, so the vocabulary
+    grows in the same order as when the records are read one by one."""
+    raw_codes = columns.codes(name)
+    if raw_codes is None:
+        return np.full(len(columns), -1, dtype=np.int64)
+    remap = np.full(len(columns.values(name)), -1, dtype=np.int64)
+    for code, raw in enumerate(columns.values(name)):
+        value = clean(raw)
+        if not value or (name, value) in ignored_values:
+            continue
+        # the record's own string when cleaning changed nothing: one copy of each value
+        remap[code] = vocabulary.setdefault(raw if value == raw else value, len(vocabulary))
+    return remap[raw_codes]
 
 
 def _name_badness(levels: np.ndarray) -> np.ndarray:
@@ -554,15 +711,49 @@ def estimate_u(
     return u
 
 
+class PatternCounts:
+    """The distinct comparison vectors of many pairs and how many pairs had each, gathered a
+    chunk of pairs at a time: EM needs no more, and a few thousand vectors stand for millions
+    of pairs."""
+
+    def __init__(self, width: int) -> None:
+        self.patterns = np.empty((0, width), dtype=np.int8)
+        self.counts = np.empty(0, dtype=np.int64)
+
+    def add(self, levels: np.ndarray) -> None:
+        patterns, counts = np.unique(levels, axis=0, return_counts=True)
+        if not len(self.counts):
+            self.patterns, self.counts = patterns, counts.astype(np.int64)
+            return
+        # sorted like np.unique sorts all the rows at once, whatever the chunks were
+        merged, inverse = np.unique(
+            np.concatenate([self.patterns, patterns]), axis=0, return_inverse=True
+        )
+        totals = np.zeros(len(merged), dtype=np.int64)
+        np.add.at(totals, inverse.reshape(-1), np.concatenate([self.counts, counts]))
+        self.patterns, self.counts = merged, totals
+
+    @property
+    def pairs(self) -> int:
+        return int(self.counts.sum())
+
+
+def count_patterns(levels: np.ndarray) -> PatternCounts:
+    counted = PatternCounts(levels.shape[1])
+    if len(levels):
+        counted.add(levels)
+    return counted
+
+
 def match_share(
     fields: tuple[FieldSpec, ...],
-    levels: np.ndarray,
+    counted: PatternCounts,
     m: dict[str, list[float]],
     u: dict[str, list[float]],
     iterations: int = 30,
 ) -> float:
     """The share of matches among these pairs, by EM on the prior alone (m and u fixed)."""
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    patterns, counts = counted.patterns, counted.counts
     log_ratio = np.zeros(len(patterns))
     for column, spec in enumerate(fields):
         m_column = np.maximum(np.asarray(m[spec.name], dtype=float), PROBABILITY_FLOOR)
@@ -580,7 +771,7 @@ def match_share(
 
 def train_em(
     fields: tuple[FieldSpec, ...],
-    levels: np.ndarray,
+    counted: PatternCounts,
     u: dict[str, list[float]],
     max_iterations: int = 50,
     tolerance: float = 1e-5,
@@ -592,8 +783,7 @@ def train_em(
     as the few thousand patterns they share. Returns (m, share of matches among candidates,
     iterations run).
     """
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    counts = counts.astype(float)
+    patterns, counts = counted.patterns, counted.counts.astype(float)
     m = {spec.name: np.array(_START_M[spec.kind], dtype=float) for spec in fields}
     u_arrays = {spec.name: np.maximum(np.array(u[spec.name]), PROBABILITY_FLOOR) for spec in fields}
     share = start_lambda
