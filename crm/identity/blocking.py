@@ -13,6 +13,7 @@ by name and each is compared with its ``window`` neighbours only.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -227,24 +228,25 @@ def pair_codes(
     window: int = 5,
     hub_values: Iterable[tuple[str, str]] = (),
     link_only: bool = False,
-) -> np.ndarray:
-    """The pairs of ``candidate_pairs``, sorted, as ``left * len(records) + right`` only.
+) -> list[np.ndarray]:
+    """The pairs of ``candidate_pairs`` as ``left * len(records) + right`` only, in sorted
+    arrays that share no pair: each rule's pairs that no rule before it proposed.
 
-    For training, which needs neither the rules behind a pair nor the statistics: one array of
-    eight bytes a pair, merged rule by rule, instead of the five a ``CandidatePairs`` is built
-    from."""
+    For training, which needs neither the rules behind a pair nor the statistics: eight bytes
+    a pair, never copied into one array, where a ``CandidatePairs`` is built from five."""
     hubs = {(kind, clean(value)) for kind, value in hub_values}
-    codes = np.empty(0, dtype=np.int64)
+    found: list[np.ndarray] = []
     for rule in rules:
-        rule_codes, _ = _rule_pairs(
+        codes, _ = _rule_pairs(
             records, rule, hubs, max_block_size=max_block_size, window=window, link_only=link_only
         )
-        # both sorted: insert the rule's new pairs in place, rather than sort all again
-        at = np.searchsorted(codes, rule_codes)
-        known = at < len(codes)
-        known[known] = codes[at[known]] == rule_codes[known]
-        codes = np.insert(codes, at[~known], rule_codes[~known])
-    return codes
+        for earlier in found:
+            at = np.searchsorted(earlier, codes)
+            at[at == len(earlier)] = 0
+            codes = codes[earlier[at] != codes] if len(earlier) else codes
+        if len(codes):
+            found.append(codes)
+    return found
 
 
 def _rule_pairs(
@@ -258,37 +260,46 @@ def _rule_pairs(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """One rule's pairs (sorted codes, each once) and its statistics.
 
-    Blocks are numbered as their keys come, and a record keeps only its block's number: an
-    array of four bytes a record, where lists of members took ten times that."""
+    A record keeps only a 64-bit hash of its key, an array of eight bytes a record where a
+    dict of keys and lists of members took twenty times that: what training on 400,000 records
+    can afford. Two different keys would share a hash once in some 10^8 rules of a million
+    keys, as the match keys stored for real-time blocking may (``resolve.record_keys``); the
+    cost would be one block's pairs compared in vain, not a pair lost."""
     count = len(records)
-    numbers: dict[str, int] = {}
-    block_of = np.full(count, -1, dtype=np.int32)
+    hashes = np.zeros(count, dtype=np.int64)
+    has_key = np.zeros(count, dtype=bool)
     for index, record in enumerate(records):
         key = rule.key(record)
         if key is None:
             continue
         if rule.identifier and _is_hub(hubs, rule.identifier, record):
             continue
-        block_of[index] = numbers.setdefault(key, len(numbers))
-    del numbers
-    keyed = np.flatnonzero(block_of >= 0)
+        hashes[index] = key_hash(key)
+        has_key[index] = True
+    keyed = np.flatnonzero(has_key)
+    block_of = np.unique(hashes[keyed], return_inverse=True)[1].reshape(-1)
+    del hashes, has_key
     # the members of each block, block after block, each block's in the records' order
-    members = keyed[np.argsort(block_of[keyed], kind="stable")]
-    sizes = np.bincount(block_of[keyed]) if len(keyed) else np.zeros(0, dtype=np.int64)
+    members = keyed[np.argsort(block_of, kind="stable")]
+    sizes = np.bincount(block_of) if len(keyed) else np.zeros(0, dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     rule_pairs: list[np.ndarray] = []
     for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block_size)]).tolist():
         # all the blocks of one size at once: a row of members per block
         rows = members[starts[sizes == size][:, None] + np.arange(size)]
         left, right = np.triu_indices(size, k=1)
-        a, b = rows[:, left].ravel(), rows[:, right].ravel()
-        rule_pairs.append(np.minimum(a, b) * count + np.maximum(a, b))
+        # a block's members are in the records' order: the left one is always the lower
+        codes = rows[:, left].ravel()
+        codes *= count
+        codes += rows[:, right].ravel()
+        rule_pairs.append(codes)
     capped = np.flatnonzero(sizes > max_block_size)
     for block in capped.tolist():
         block_members = members[starts[block] : starts[block] + sizes[block]].tolist()
         ordered = sorted(block_members, key=lambda index: _sort_key(records[index]))
         rule_pairs.append(_window_pairs(ordered, window, count))
-    codes = np.unique(np.concatenate(rule_pairs)) if rule_pairs else np.empty(0, np.int64)
+    codes = _sorted_once(np.concatenate(rule_pairs)) if rule_pairs else np.empty(0, np.int64)
+    del rule_pairs
     if link_only and len(codes):
         codes = codes[_different_sources(records, codes // count, codes % count)]
     stats = {
@@ -298,6 +309,16 @@ def _rule_pairs(
         "pairs": len(codes),
     }
     return codes, stats
+
+
+def _sorted_once(codes: np.ndarray) -> np.ndarray:
+    """``np.unique(codes)``, sorting in place: one copy of the codes fewer."""
+    codes.sort()
+    return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
+
+
+def key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _sort_key(record: PersonRecord) -> str:

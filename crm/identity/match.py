@@ -269,9 +269,10 @@ TRAINING_RULES: tuple[tuple[blocking.BlockingRule, tuple[str, ...]], ...] = (
 TRAINING_CHUNK = 200_000
 
 
-def _train(comparer, config, hub_values, candidates: np.ndarray | None = None):
+def _train(comparer, config, hub_values, candidates: list[np.ndarray] | None = None):
     """The model, from the comparer's records. ``candidates`` are the batch's candidate pairs
-    (``left * len(records) + right``) when the caller has them already."""
+    (``left * len(records) + right``, in arrays that share no pair) when the caller has them
+    already."""
     records = comparer.records
     model = FellegiSunterModel(fields=config.fields, hub_values=sorted(hub_values))
     model.u = scoring.estimate_u(comparer, config.u_sample_size, config.seed)
@@ -296,14 +297,14 @@ def _train(comparer, config, hub_values, candidates: np.ndarray | None = None):
             window=config.window,
             link_only=config.link_only,
         )
-        if not len(session):
-            continue
         counted = _count_levels(comparer, session, excluded)
+        if not counted.pairs:
+            continue
         m, share, ran = scoring.train_em(
             config.fields, counted, model.u, max_iterations=config.em_iterations
         )
         iterations += ran
-        matches = share * len(session)
+        matches = share * counted.pairs
         for spec in config.fields:
             if spec.name not in excluded:
                 sums[spec.name] += matches * np.asarray(m[spec.name])
@@ -322,10 +323,10 @@ def _train(comparer, config, hub_values, candidates: np.ndarray | None = None):
     count = max(len(records), 2)
     all_pairs = count * (count - 1) / 2
     matches = max(count / 100, 1.0)
-    if len(candidates):
-        counted = _count_levels(comparer, candidates)
+    counted = _count_levels(comparer, candidates)
+    if counted.pairs:
         matches = max(
-            scoring.match_share(config.fields, counted, model.m, model.u) * len(candidates), 1.0
+            scoring.match_share(config.fields, counted, model.m, model.u) * counted.pairs, 1.0
         )
     share = min(matches / all_pairs, 0.5)
     model.prior_weight = math.log2(share / (1 - share))
@@ -333,18 +334,19 @@ def _train(comparer, config, hub_values, candidates: np.ndarray | None = None):
 
 
 def _count_levels(
-    comparer: Comparer, codes: np.ndarray, excluded=(), chunk_size: int = TRAINING_CHUNK
+    comparer: Comparer, pairs: list[np.ndarray], excluded=(), chunk_size: int = TRAINING_CHUNK
 ) -> scoring.PatternCounts:
-    """The comparison vectors of these pairs, counted, compared a chunk at a time; the fields
-    in ``excluded`` count as missing."""
+    """The comparison vectors of these pairs (arrays of pair codes), counted, compared a chunk
+    at a time; the fields in ``excluded`` count as missing."""
     count = len(comparer.records)
     counted = scoring.PatternCounts(len(comparer.fields))
-    for start in range(0, len(codes), chunk_size):
-        chunk = codes[start : start + chunk_size]
-        levels, _ = comparer.compare(chunk // count, chunk % count)
-        for name in excluded:
-            levels[:, comparer.column(name)] = scoring.MISSING
-        counted.add(levels)
+    for codes in pairs:
+        for start in range(0, len(codes), chunk_size):
+            chunk = codes[start : start + chunk_size]
+            levels, _ = comparer.compare(chunk // count, chunk % count)
+            for name in excluded:
+                levels[:, comparer.column(name)] = scoring.MISSING
+            counted.add(levels)
     return counted
 
 
@@ -365,7 +367,7 @@ def _candidates(records, config: MatchConfig, hub_values) -> blocking.CandidateP
     )
 
 
-def _candidate_codes(records, config: MatchConfig, hub_values) -> np.ndarray:
+def _candidate_codes(records, config: MatchConfig, hub_values) -> list[np.ndarray]:
     """The pairs of ``_candidates``, as the sorted codes training reads."""
     rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
     return blocking.pair_codes(
@@ -546,7 +548,7 @@ def resolve_batch(
     codes = np.unique(left * len(records) + right) if len(left) else left
     left, right = codes // max(len(records), 1), codes % max(len(records), 1)
     if model is None:
-        model = _train(comparer, config, hub_values, pairs.left * len(records) + pairs.right)
+        model = _train(comparer, config, hub_values, [pairs.left * len(records) + pairs.right])
     scored = _score(model, comparer, left, right, config.personal_fields)
 
     strong_lookup = strong_pairs[2]
