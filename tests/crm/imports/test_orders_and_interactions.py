@@ -1,3 +1,4 @@
+import gc
 from decimal import Decimal
 
 import pytest
@@ -135,3 +136,13 @@ def test_order_files_load_in_larger_batches_than_people_files(tmp_path, settings
 
     assert orders.column_mapping["batch_rows"] == 20_000
     assert people.column_mapping["batch_rows"] == 5_000
+
+
+def test_the_cycle_collector_is_on_again_after_an_import(tmp_path, people):
+    factories.ProductFactory(sku="A1")
+    rows = [line(f"O{number}", "A1") for number in range(6)]  # two batches of four rows
+
+    batch = run(write_csv(tmp_path / "orders.csv", ORDERS_HEADER, rows), kind="orders")
+
+    assert batch.rows_read == 6
+    assert gc.isenabled()
