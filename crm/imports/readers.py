@@ -145,7 +145,11 @@ def _csv_rows(path: Path, options: ReadOptions, start: int) -> Iterator[Row]:
             for index, cells in enumerate(reader):
                 if index < start or not any(cell.strip() for cell in cells):
                     continue
-                yield Row(index, index + 2, _as_dict(header, cells))
+                # A CSV cell is text already: a full row needs no conversion (the common case).
+                if len(cells) == len(header):
+                    yield Row(index, index + 2, dict(zip(header, cells, strict=True)))
+                else:
+                    yield Row(index, index + 2, _as_dict(header, cells))
         except csv.Error as error:
             raise UnreadableFile(f"row {reader.line_num}: {error}") from error
 
