@@ -151,12 +151,13 @@ def _timestamp(text: str, zone: dt.tzinfo) -> dt.datetime | None:
     try:
         if match := _DAY_FIRST.fullmatch(text):
             day, month, year, hour, minute, second = match.groups()
-            moment = dt.datetime(
+            # Written without an offset: in the zone, with no need to ask (asking a datetime
+            # for its offset costs as much as building it).
+            return dt.datetime(
                 int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                int(second or 0),
+                int(second or 0), tzinfo=zone,
             )  # fmt: skip
-        else:
-            moment = dt.datetime.fromisoformat(text)
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
     if timezone.is_naive(moment):
