@@ -239,7 +239,7 @@ def train_model(
     config = config or MatchConfig()
     if hub_values is None:
         hub_values = find_hub_values(records, config.hub_people_limit, config.hub_kinds)
-    comparer = Comparer(records, config.fields, _ignored(hub_values))
+    comparer = Comparer(records, config.fields, _ignored(hub_values), remember=False)
     return _train(comparer, config, hub_values)
 
 

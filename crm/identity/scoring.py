@@ -361,9 +361,15 @@ class Comparer:
         records: Sequence[PersonRecord],
         fields: tuple[FieldSpec, ...] = DEFAULT_FIELDS,
         ignored_values: set[tuple[str, str]] | frozenset = frozenset(),
+        *,
+        remember: bool = True,
     ) -> None:
         self.fields = fields
         self.records = records
+        # Whether a pair of values compared once is kept for the calls after: what scoring a
+        # batch wants, and what training on 400,000 records cannot afford (tens of millions of
+        # pairs of values, for a sixth less time).
+        self.remember = remember
         names = {"first_name", "last_name"}
         self.swappable = names <= {spec.name for spec in fields}
         self._codes: dict[str, np.ndarray] = {}
@@ -432,6 +438,8 @@ class Comparer:
                 count=len(new_keys),
             )
             levels[missing] = new_levels
+            if not self.remember:
+                return levels
             self._cache[shared] = (
                 np.insert(known_keys, at[missing], new_keys),
                 np.insert(known_levels, at[missing], new_levels),

@@ -136,3 +136,19 @@ def test_a_comparer_compares_the_same_pairs_alike_the_second_time():
 
     assert (again[:2_000] == first).all()
     assert (again == Comparer(records, SMALL.fields).compare(left, right)[0]).all()
+
+
+def test_a_comparer_that_does_not_remember_compares_alike():
+    records = _population()
+    rng = np.random.default_rng(6)
+    left = rng.integers(0, len(records), 2_000)
+    right = rng.integers(0, len(records), 2_000)
+    forgetful = Comparer(records, SMALL.fields, remember=False)
+
+    forgetful.compare(left[:1_000], right[:1_000])
+    levels, swapped = forgetful.compare(left, right)
+    expected, expected_swapped = Comparer(records, SMALL.fields).compare(left, right)
+
+    assert (levels == expected).all()
+    assert (swapped == expected_swapped).all()
+    assert all(len(keys) == 0 for keys, _ in forgetful._cache.values())
