@@ -240,10 +240,10 @@ def pair_codes(
         codes, _ = _rule_pairs(
             records, rule, hubs, max_block_size=max_block_size, window=window, link_only=link_only
         )
-        for earlier in found:
+        for earlier in found:  # never empty
             at = np.searchsorted(earlier, codes)
             at[at == len(earlier)] = 0
-            codes = codes[earlier[at] != codes] if len(earlier) else codes
+            codes = codes[earlier[at] != codes]
         if len(codes):
             found.append(codes)
     return found
@@ -262,9 +262,9 @@ def _rule_pairs(
 
     A record keeps only a 64-bit hash of its key, an array of eight bytes a record where a
     dict of keys and lists of members took twenty times that: what training on 400,000 records
-    can afford. Two different keys would share a hash once in some 10^8 rules of a million
-    keys, as the match keys stored for real-time blocking may (``resolve.record_keys``); the
-    cost would be one block's pairs compared in vain, not a pair lost."""
+    can afford. Two different keys of a rule share a hash in about one rule in 30 million at a
+    million keys, as the match keys stored for real-time blocking may (``resolve.record_keys``);
+    the cost would be two blocks' records compared in vain, not a pair lost."""
     count = len(records)
     hashes = np.zeros(count, dtype=np.int64)
     has_key = np.zeros(count, dtype=bool)
@@ -274,7 +274,7 @@ def _rule_pairs(
             continue
         if rule.identifier and _is_hub(hubs, rule.identifier, record):
             continue
-        hashes[index] = key_hash(key)
+        hashes[index] = _key_hash(key)
         has_key[index] = True
     keyed = np.flatnonzero(has_key)
     block_of = np.unique(hashes[keyed], return_inverse=True)[1].reshape(-1)
@@ -317,7 +317,7 @@ def _sorted_once(codes: np.ndarray) -> np.ndarray:
     return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
-def key_hash(key: str) -> int:
+def _key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
