@@ -746,13 +746,6 @@ class PatternCounts:
         return int(self.counts.sum())
 
 
-def count_patterns(levels: np.ndarray) -> PatternCounts:
-    counted = PatternCounts(levels.shape[1])
-    if len(levels):
-        counted.add(levels)
-    return counted
-
-
 def match_share(
     fields: tuple[FieldSpec, ...],
     counted: PatternCounts,
