@@ -266,7 +266,7 @@ TRAINING_RULES: tuple[tuple[blocking.BlockingRule, tuple[str, ...]], ...] = (
 
 # Pairs compared at a time in training: the comparison's arrays stay a few megabytes however
 # many candidate pairs there are.
-TRAINING_CHUNK = 200_000
+TRAINING_CHUNK = 50_000
 
 
 def _train(comparer, config, hub_values, candidates: list[np.ndarray] | None = None):
