@@ -356,21 +356,18 @@ def _ignored(hub_values) -> set[tuple[str, str]]:
 
 
 def _candidates(records, config: MatchConfig, hub_values) -> blocking.CandidatePairs:
-    rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
-    return blocking.candidate_pairs(
-        records,
-        rules,
-        max_block_size=config.max_block_size,
-        window=config.window,
-        hub_values=hub_values,
-        link_only=config.link_only,
-    )
+    return _blocked(blocking.candidate_pairs, records, config, hub_values)
 
 
 def _candidate_codes(records, config: MatchConfig, hub_values) -> list[np.ndarray]:
     """The pairs of ``_candidates``, as the sorted codes training reads."""
+    return _blocked(blocking.pair_codes, records, config, hub_values)
+
+
+def _blocked(pairing, records, config: MatchConfig, hub_values):
+    """``pairing`` (``blocking.candidate_pairs`` or ``pair_codes``) under the config's rules."""
     rules = config.blocking_rules + blocking.identifier_rules(config.blocking_identifiers)
-    return blocking.pair_codes(
+    return pairing(
         records,
         rules,
         max_block_size=config.max_block_size,
