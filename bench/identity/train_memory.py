@@ -1,8 +1,8 @@
 """The matching model's training, measured alone: peak memory and time on the demo files.
 
     .venv/bin/python manage.py seed_demo --files-only --people 200000 --seed 42 \
-        --output-dir /tmp/demo200k
-    .venv/bin/python -m bench.identity.train_memory /tmp/demo200k --model model.json
+        --output-dir var/bench/demo200k
+    .venv/bin/python -m bench.identity.train_memory var/bench/demo200k --model var/bench/model.json
 
 The people files of the folder are normalized as the import stores them and turned into the
 comparison forms the import trains on (``resolve._person``, in the order of the stored rows:
