@@ -274,7 +274,7 @@ def _rule_pairs(
             continue
         if rule.identifier and _is_hub(hubs, rule.identifier, record):
             continue
-        hashes[index] = _key_hash(key)
+        hashes[index] = key_hash(key)
         has_key[index] = True
     keyed = np.flatnonzero(has_key)
     block_of = np.unique(hashes[keyed], return_inverse=True)[1].reshape(-1)
@@ -317,7 +317,9 @@ def _sorted_once(codes: np.ndarray) -> np.ndarray:
     return codes[np.r_[True, codes[1:] != codes[:-1]]] if len(codes) else codes
 
 
-def _key_hash(key: str) -> int:
+def key_hash(key: str) -> int:
+    """A key as a signed 64-bit number: how blocking holds keys in arrays and how the match
+    keys of real-time blocking are stored."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 

@@ -39,7 +39,6 @@ of the touched customers are recomputed once per batch.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -254,19 +253,13 @@ def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredMod
 # --- blocking keys ----------------------------------------------------------------------------
 
 
-def _hash(text: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True
-    )
-
-
 def record_keys(person: PersonRecord) -> dict[int, str]:
     """The hashed blocking keys of a record, each with the name of its rule."""
     keys = {}
     for rule in KEY_RULES:
         key = rule.key(person)
         if key is not None:
-            keys[_hash(f"{rule.name}:{key}")] = rule.name
+            keys[blocking.key_hash(f"{rule.name}:{key}")] = rule.name
     return keys
 
 
