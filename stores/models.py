@@ -148,10 +148,6 @@ class StockLevel(models.Model):
     def __str__(self) -> str:
         return f"{self.product.sku} at {self.store.code}: {self.quantity}"
 
-    @property
-    def is_in_stock(self) -> bool:
-        return self.quantity > 0
-
 
 class UserSettings(models.Model):
     """What a user chose for themselves, kept with them from one browser to the next.
