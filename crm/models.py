@@ -1087,6 +1087,11 @@ class MatchModel(models.Model):
 
     parameters = models.JSONField()
     records = models.PositiveIntegerField(help_text="Source records it was trained on.")
+    # Training reads at most model_store.TRAIN_MAX_RECORDS records, so "the records have
+    # doubled since" is counted from the population, not from the records read.
+    population = models.PositiveIntegerField(
+        default=0, help_text="Source records in the database when it was trained."
+    )
     trained_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -48,6 +48,7 @@ class StoredModel:
     matches_per_record: float
     records: int  # how many records it was trained on (0: the prior model)
     pk: int | None = None
+    population: int = 0  # source records in the database when it was trained
 
 
 # m and u of the prior model, per field kind and level (see scoring.LEVELS for the level names).
@@ -135,6 +136,7 @@ def _from_row(row: MatchModel) -> StoredModel:
         float(data["matches_per_record"]),
         records=row.records,
         pk=row.pk,
+        population=row.population,
     )
 
 
@@ -154,23 +156,34 @@ def needs_training(population: int) -> bool:
     if not auto_training_enabled() or population < TRAIN_MIN_RECORDS:
         return False
     stored = stored_model()
-    return stored is None or population >= 2 * stored.records
+    # Against the population it was trained at, not the records it read: past twice
+    # TRAIN_MAX_RECORDS, the capped count would ask for training again at every batch.
+    return stored is None or population >= 2 * max(stored.population, stored.records)
 
 
 def train_from_records(
-    records: Sequence[scoring.PersonRecord], config: match.MatchConfig | None = None
+    records: Sequence[scoring.PersonRecord],
+    config: match.MatchConfig | None = None,
+    *,
+    population: int | None = None,
 ) -> StoredModel:
     """Train a model by EM on these records and store it as the newest. Many records are
-    best given as ``scoring.RecordColumns`` (see ``match.train_model``)."""
+    best given as ``scoring.RecordColumns`` (see ``match.train_model``). ``population`` is how
+    many records the database holds (by default as many as were given): the next automatic
+    training waits until it has doubled."""
     config = config or match.MatchConfig()
     model = match.train_model(records, config)
     count = max(len(records), 2)
     odds = 2.0**model.prior_weight
     share = odds / (1 + odds)
     matches_per_record = min(max(share * (count - 1) / 2, 0.05), 2.0)
+    population = max(population or 0, len(records))
     row = MatchModel.objects.create(
         parameters={"model": model.to_dict(), "matches_per_record": matches_per_record},
         records=len(records),
+        population=population,
     )
     forget_cached_model()
-    return StoredModel(model, matches_per_record, records=len(records), pk=row.pk)
+    return StoredModel(
+        model, matches_per_record, records=len(records), pk=row.pk, population=population
+    )

@@ -247,7 +247,8 @@ def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredMod
     )
     if len(people) < 2:
         return None
-    return model_store.train_from_records(people, match_config())
+    population = SourceRecord.objects.count() + len(also)
+    return model_store.train_from_records(people, match_config(), population=population)
 
 
 # --- blocking keys ----------------------------------------------------------------------------

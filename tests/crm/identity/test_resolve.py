@@ -330,3 +330,17 @@ def test_a_key_held_by_more_records_than_the_block_limit_finds_nobody(monkeypatc
     assert sorted(found) == sorted((r.pk, r.customer_id) for r in pair)
     monkeypatch.setattr(resolve, "DB_BLOCK_LIMIT", 5)
     assert len(resolve._key_holders({common, rare})) == 7
+
+
+def test_a_model_trained_on_a_capped_sample_waits_for_the_population_to_double(monkeypatch):
+    monkeypatch.setattr(model_store, "TRAIN_MAX_RECORDS", 30)
+    monkeypatch.setattr(model_store, "TRAIN_MIN_RECORDS", 10)
+    for n in range(100):
+        factories.SourceRecordFactory(external_id=f"P{n}", last_name=f"Neri{n % 20}")
+
+    trained = resolve.train_on_database()
+
+    assert (trained.records, trained.population) == (30, 100)
+    assert MatchModel.objects.get().population == 100
+    assert not model_store.needs_training(199)  # 199 ≥ 2 × 30 read, but not 2 × 100 seen
+    assert model_store.needs_training(200)
