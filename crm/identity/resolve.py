@@ -281,6 +281,18 @@ def write_match_keys(*, records: list[SourceRecord], replace: set[int] | None = 
     )
 
 
+def fill_phone_kinds(*, records: list[SourceRecord]) -> int:
+    """Keep the phone kind of those saved records that have none kept (stored before kinds
+    were, or written by a form), so matching need not parse their numbers again. Returns
+    how many were filled."""
+    missing = [record for record in records if record.pk and record.phone_kind is None]
+    for record in missing:
+        record.phone_kind = phone_kind_of(record.phone)
+    return bulk.update_rows(
+        SourceRecord, ["phone_kind"], ((record.pk, record.phone_kind) for record in missing)
+    )
+
+
 def _keys_of(record: SourceRecord, person: PersonRecord | None = None) -> dict[int, str]:
     """The record's keys, computed once per resolution (kept on the instance)."""
     keys = getattr(record, "_match_keys", None)
@@ -307,19 +319,25 @@ def _phone_kind(phone: str) -> str:
 _normalize_street = lru_cache(maxsize=65_536)(normalize.normalize_street)
 
 
+def phone_kind_of(phone: str) -> str:
+    """The kind of a normalized phone as matching reads it: what ``SourceRecord.phone_kind``
+    keeps ("" without a phone)."""
+    return _phone_kind(phone)
+
+
 def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> PersonRecord:
     """A source record in the comparison forms the matching engine reads."""
     return _person(
         *(record.source_id, record.external_id, record.first_name, record.last_name),
         *(record.email, record.phone, record.birth_date, record.street, record.postcode),
         *(record.city, record.loyalty_card),
-        phone_kind=phone_kind,
+        phone_kind if phone_kind is not None else record.phone_kind,
     )
 
 
 def _person(
     source_id, external_id, first_name, last_name, email, phone, birth_date, street, postcode,
-    city, loyalty_card, *, phone_kind: str | None = None,
+    city, loyalty_card, phone_kind: str | None = None,
 ) -> PersonRecord:  # fmt: skip
     return PersonRecord(
         record_id=f"{source_id}:{external_id}",
@@ -340,7 +358,7 @@ def _person(
 # The fields ``_person`` reads, in its order.
 _PERSON_FIELDS = (
     *("source_id", "external_id", "first_name", "last_name", "email", "phone", "birth_date"),
-    *("street", "postcode", "city", "loyalty_card"),
+    *("street", "postcode", "city", "loyalty_card", "phone_kind"),
 )
 
 

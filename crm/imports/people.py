@@ -12,7 +12,7 @@ from crm.models import Consent, ImportBatch, SourceRecord
 
 RECORD_FIELDS = (
     *("first_name", "last_name", "email", "phone", "birth_date", "street", "postcode", "city"),
-    *("country", "loyalty_card", "seen_at"),
+    *("country", "loyalty_card", "seen_at", "phone_kind"),
 )
 
 CONSENT_FIELDS = (
@@ -48,6 +48,7 @@ def load_people(*, batch: ImportBatch, rows: list[PersonRow], outcome: Outcome) 
             changed.append(record)
         for name, value in row.fields.items():
             setattr(record, name, value)
+        record.phone_kind = resolve.phone_kind_of(record.phone)
         record.raw = row.raw
         record.import_batch = batch
         record.row_number = row.number

@@ -2,11 +2,14 @@
 
 python manage.py train_identity_model
 python manage.py train_identity_model --keys     # also rewrite every record's blocking keys
+                                                 # and keep the phone kinds not kept yet
 
 Imports train on their own (the first time the records reach a few thousand, then each time
 they double); this command retrains on demand, for instance after a large manual clean-up.
 ``--keys`` rewrites the blocking keys (``MatchKey``) of every record, for records that reached
-the database some other way than an import or the matching rules changed.
+the database some other way than an import or the matching rules changed; it also keeps the
+phone kind of the records stored without one (before kinds were kept), which matching would
+otherwise work out again each time it reads them.
 """
 
 from django.core.management.base import BaseCommand
@@ -34,9 +37,11 @@ class Command(BaseCommand):
                 chunk.append(record)
                 if len(chunk) == CHUNK:
                     resolve.write_match_keys(records=chunk)
+                    resolve.fill_phone_kinds(records=chunk)
                     written += len(chunk)
                     chunk = []
             resolve.write_match_keys(records=chunk)
+            resolve.fill_phone_kinds(records=chunk)
             written += len(chunk)
             self.stdout.write(f"Blocking keys written for {written:,} records.")
         stored = resolve.train_on_database()

@@ -314,6 +314,21 @@ def test_train_identity_model_rewrites_keys_and_stores_a_model():
     assert MatchModel.objects.get().records == 40
 
 
+def test_a_record_without_a_kept_phone_kind_is_read_as_its_number_says_until_one_is_kept():
+    from django.core.management import call_command
+
+    mobile = factories.SourceRecordFactory(external_id="M", phone="+393471234567")
+    landline = factories.SourceRecordFactory(external_id="L", phone="+390212345678")
+    assert SourceRecord.objects.filter(phone_kind=None).count() == 2
+    assert resolve.person_record(mobile).phone_kind == "mobile"
+
+    call_command("train_identity_model", keys=True, stdout=io.StringIO())
+
+    kinds = dict(SourceRecord.objects.values_list("external_id", "phone_kind"))
+    assert kinds == {"M": "mobile", "L": "landline"}
+    assert resolve.person_record(SourceRecord.objects.get(pk=landline.pk)).phone_kind == "landline"
+
+
 def test_a_key_held_by_more_records_than_the_block_limit_finds_nobody(monkeypatch):
     crowd = [record(f"R{n}", first_name="Anna", last_name=f"Rossi{n}") for n in range(5)]
     pair = [record(f"B{n}", first_name="Ugo", last_name=f"Bassi{n}") for n in range(2)]

@@ -251,3 +251,19 @@ def test_imported_names_are_found_with_a_typo_right_after_the_import(tmp_path, c
     client.force_login(staff)
     page = client.get(reverse("crm:customer-list"), {"q": "quaglariello"}, HTTP_HX_REQUEST="true")
     assert "Quagliariello" in page.content.decode()
+
+
+def test_imported_records_keep_their_phone_kind_and_a_changed_number_changes_it(tmp_path):
+    run(
+        write_csv(
+            tmp_path / "a.csv",
+            PEOPLE_HEADER,
+            [person("P1", phone="347 123 4567"), person("P2", phone="02 1234 5678"), person("P3")],
+        )
+    )
+    assert SourceRecord.objects.get(external_id="P1").phone_kind == "mobile"
+
+    run(write_csv(tmp_path / "b.csv", PEOPLE_HEADER, [person("P1", phone="06 1234 5678")]))
+
+    kinds = dict(SourceRecord.objects.values_list("external_id", "phone_kind"))
+    assert kinds == {"P1": "landline", "P2": "landline", "P3": ""}
