@@ -178,6 +178,26 @@ def test_a_hub_value_never_links():
     assert first.customer_id != second.customer_id
 
 
+@pytest.mark.parametrize("other_hubs", [0, 10])  # the hub table read whole, or by value
+def test_a_recorded_hub_value_never_links_in_a_batch(other_hubs):
+    HubIdentifier.objects.create(kind="email", value="noemail@negozio.it", people_count=40)
+    for n in range(other_hubs):
+        HubIdentifier.objects.create(kind="phone", value=f"+39020000{n:04d}", people_count=9)
+    first = record("P1", first_name="Marco", last_name="Bruno", email="noemail@negozio.it")
+    second = record(
+        "P2",
+        first_name="Marco",
+        last_name="Bruno",
+        email="noemail@negozio.it",
+        phone="+393471112220",
+    )
+
+    counts = resolve.resolve_records(records=[first, second])
+
+    assert counts.linked == 0
+    assert first.customer_id != second.customer_id
+
+
 def test_a_value_held_by_many_people_in_one_batch_becomes_a_hub():
     names = ["Anna", "Bruno", "Carla", "Dario", "Elena"]
     records = [
