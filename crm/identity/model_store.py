@@ -158,7 +158,7 @@ def needs_training(population: int) -> bool:
     stored = stored_model()
     # Against the population it was trained at, not the records it read: past twice
     # TRAIN_MAX_RECORDS, the capped count would ask for training again at every batch.
-    return stored is None or population >= 2 * max(stored.population, stored.records)
+    return stored is None or population >= 2 * stored.population
 
 
 def train_from_records(

@@ -162,7 +162,7 @@ def _resolve(records: list[SourceRecord]) -> ResolutionCounts:
     if unresolved:
         population = _population(extra=len(unresolved))
         if model_store.needs_training(population):
-            _train(unresolved)
+            _train(unresolved, population=population)
         plan = _Plan.build(unresolved, population=population)
         counts = plan.apply()
     # New records get their ids now, so that customers, records, keys, identities and review
@@ -227,14 +227,18 @@ def _population(*, extra: int) -> int:
     return SourceRecord.objects.count() + extra
 
 
-def _train(batch_records: list[SourceRecord]) -> None:
+def _train(batch_records: list[SourceRecord], *, population: int) -> None:
     """Train on the records stored so far and this batch's, most recent first."""
-    train_on_database(also=batch_records)
+    train_on_database(also=batch_records, population=population)
 
 
-def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredModel | None:
+def train_on_database(
+    *, also: list[SourceRecord] = (), population: int | None = None
+) -> model_store.StoredModel | None:
     """Train a model on the stored records (the most recent ``TRAIN_MAX_RECORDS``) and
-    ``also`` these, store it and return it; None when there is nothing to train on."""
+    ``also`` these, store it and return it; None when there is nothing to train on.
+    ``population`` is the stored records and ``also`` counted together, when the caller
+    counted them already."""
     limit = max(model_store.TRAIN_MAX_RECORDS - len(also), 0)
     stored = SourceRecord.objects.order_by("-pk").values_list(*_PERSON_FIELDS)[:limit]
     # Read as columns, a row at a time: 400,000 records as objects would take more memory
@@ -247,7 +251,8 @@ def train_on_database(*, also: list[SourceRecord] = ()) -> model_store.StoredMod
     )
     if len(people) < 2:
         return None
-    population = SourceRecord.objects.count() + len(also)
+    if population is None:
+        population = SourceRecord.objects.count() + len(also)
     return model_store.train_from_records(people, match_config(), population=population)
 
 
@@ -311,18 +316,14 @@ def _chunks(values: list, size: int = _QUERY_CHUNK):
 
 
 @lru_cache(maxsize=65_536)
-def _phone_kind(phone: str) -> str:
+def phone_kind_of(phone: str) -> str:
+    """The kind of a normalized phone as matching reads it: what ``SourceRecord.phone_kind``
+    keeps ("" without a phone)."""
     return normalize.phone_kind(phone) if phone else ""
 
 
 # Stored records are compared again in every batch that finds them: each street is folded once.
 _normalize_street = lru_cache(maxsize=65_536)(normalize.normalize_street)
-
-
-def phone_kind_of(phone: str) -> str:
-    """The kind of a normalized phone as matching reads it: what ``SourceRecord.phone_kind``
-    keeps ("" without a phone)."""
-    return _phone_kind(phone)
 
 
 def person_record(record: SourceRecord, *, phone_kind: str | None = None) -> PersonRecord:
@@ -345,7 +346,7 @@ def _person(
         last_name=normalize.normalize_name(last_name),
         email=email,
         phone=phone,
-        phone_kind=phone_kind if phone_kind is not None else _phone_kind(phone),
+        phone_kind=phone_kind if phone_kind is not None else phone_kind_of(phone),
         birth_date=birth_date.isoformat() if birth_date else "",
         street=_normalize_street(street),
         postcode=postcode,
