@@ -43,6 +43,7 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 from django.conf import settings
@@ -82,6 +83,7 @@ KEY_RULES: tuple[blocking.BlockingRule, ...] = blocking.DEFAULT_RULES + blocking
 )
 STRONG_VETO = -5.0
 _QUERY_CHUNK = 900  # ids per IN (...): within every database's parameter limit
+_READ_PAGE = 2000  # stored records fetched at a time
 
 NEW = "new"
 LINK = "link"
@@ -346,14 +348,32 @@ def _person(
         last_name=normalize.normalize_name(last_name),
         email=email,
         phone=phone,
-        phone_kind=phone_kind if phone_kind is not None else phone_kind_of(phone),
-        birth_date=birth_date.isoformat() if birth_date else "",
+        phone_kind=_one_copy(phone_kind) if phone_kind is not None else phone_kind_of(phone),
+        birth_date=_iso_date(birth_date) if birth_date else "",
         street=_normalize_street(street),
-        postcode=postcode,
+        postcode=_one_copy(postcode),
         city=normalize.normalize_city(city),
         loyalty_card=loyalty_card,
-        source=str(source_id),
+        source=_one_copy(str(source_id)),
+        extra_ids=_NO_EXTRA_IDS,
     )
+
+
+# A batch at a million records holds some 175,000 stored records in comparison form. Values
+# many records share (a postcode, a birth date, the phone kind, the source) are kept once
+# instead of once a record, and none of them has identifiers beyond the fields: 250 bytes less
+# a record.
+@lru_cache(maxsize=65_536)
+def _one_copy(value: str) -> str:
+    return value
+
+
+@lru_cache(maxsize=65_536)
+def _iso_date(value) -> str:
+    return value.isoformat()
+
+
+_NO_EXTRA_IDS = MappingProxyType({})
 
 
 # The fields ``_person`` reads, in its order.
@@ -372,24 +392,26 @@ def _existing_records(keys: set[int], exclude: set[int]) -> tuple[list[int], lis
         if customer_pk is not None and record_pk not in exclude
     }
     ordered = sorted(customers)
-    rows = []
-    for condition in bulk.matching("customer_id", ordered):
-        rows += (
-            SourceRecord.objects.filter(condition)
-            .order_by()
-            .values_list("pk", "customer_id", *_PERSON_FIELDS)
-        )
     # In the order they were always read in (customers in groups of _QUERY_CHUNK, records by
     # pk within a group), so that matching sees them at the same indexes and breaks its ties
     # the same way.
     group = {customer: n // _QUERY_CHUNK for n, customer in enumerate(ordered)}
-    rows.sort(key=lambda row: (group[row[1]], row[0]))
-    customer_of, people = [], []
-    for record_pk, customer_pk, *values in rows:
-        if record_pk not in exclude:
-            customer_of.append(customer_pk)
-            people.append(_person(*values))
-    return customer_of, people
+    places, customer_of, people = [], [], []
+    for condition in bulk.matching("customer_id", ordered):
+        rows = (
+            SourceRecord.objects.filter(condition)
+            .order_by()
+            .values_list("pk", "customer_id", *_PERSON_FIELDS)
+        )
+        # A page at a time, each row straight into its comparison form: at a million records
+        # a batch reads some 175,000, and holding them as rows too took 100 MB more.
+        for record_pk, customer_pk, *values in rows.iterator(chunk_size=_READ_PAGE):
+            if record_pk not in exclude:
+                places.append((group[customer_pk] << 40) | record_pk)
+                customer_of.append(customer_pk)
+                people.append(_person(*values))
+    order = sorted(range(len(places)), key=places.__getitem__)
+    return [customer_of[n] for n in order], [people[n] for n in order]
 
 
 # Reads at most DB_BLOCK_LIMIT + 1 holders of each key (one array, not a parameter per key),
@@ -441,7 +463,7 @@ class _Edge:
     rule: str
     weight: float
     probability: float
-    evidence: dict
+    pair: int  # the pair's row in the plan's kept comparisons (``_Plan.evidence``)
 
 
 class _Plan:
@@ -462,6 +484,7 @@ class _Plan:
         self.customer_of_group: dict[int, int] = {}
         self.candidates: list[MatchCandidate] = []
         self.new_customers: dict[int, Customer] = {}  # reserved pk → not inserted yet
+        self._identifiers: list[tuple[str, str] | None] = []  # the strong one of each edge
 
     @classmethod
     def build(cls, records: list[SourceRecord], *, population: int) -> _Plan:
@@ -555,6 +578,7 @@ class _Plan:
         if not len(left):
             return
         scored = match._score(model, comparer, left, right)
+        kept: list[int] = []
         for row, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
             probability = float(scored.probabilities[row])
             strong = strong_lookup.get((a, b))
@@ -563,13 +587,29 @@ class _Plan:
             action, rule = match.decide(config, model, scored, row, strong)
             if action == NEW:
                 continue
-            evidence = match._evidence(model, comparer, scored, row, a, b)
-            evidence["rule"] = rule
-            if strong is not None:
-                evidence["identifiers"] = [{"kind": strong[0], "value": strong[1]}]
             self.edges.append(
-                _Edge(a, b, action, rule, float(scored.totals[row]), probability, evidence)
+                _Edge(a, b, action, rule, float(scored.totals[row]), probability, len(kept))
             )
+            kept.append(row)
+            self._identifiers.append(strong)
+        # Only the comparisons of the edges are kept, and their evidence is written for the
+        # few edges a decision rests on: written for every edge, it took more memory than the
+        # stored records a batch reads.
+        self._model = model
+        self._scored = match._Scored(
+            **{name: values[kept] for name, values in vars(scored).items()}
+        )
+        self._pairs = (left[kept], right[kept])
+
+    def evidence(self, edge: _Edge) -> dict:
+        """The fields, levels, weights and score behind an edge, and the rule it followed."""
+        row = edge.pair
+        left, right = (int(side[row]) for side in self._pairs)
+        evidence = match._evidence(self._model, self.comparer, self._scored, row, left, right)
+        evidence["rule"] = edge.rule
+        if (strong := self._identifiers[row]) is not None:
+            evidence["identifiers"] = [{"kind": strong[0], "value": strong[1]}]
+        return evidence
 
     # joining
 
@@ -677,7 +717,7 @@ class _Plan:
                             edge.rule,
                             edge.weight,
                             edge.probability,
-                            edge.evidence,
+                            edge.pair,
                         )
                     )
         return self._edges_of
@@ -688,7 +728,7 @@ class _Plan:
         if customer is not None:
             edge = self._best_link(0)
             return Decision(
-                LINK, customer, _rule(edge.rule), round(edge.probability, 6), edge.evidence
+                LINK, customer, _rule(edge.rule), round(edge.probability, 6), self.evidence(edge)
             )
         review = self._best_review(0)
         if review is not None and review.other >= self.count:
@@ -699,7 +739,7 @@ class _Plan:
                     customer,
                     SourceRecord.MatchRule.NEW,
                     round(review.probability, 6),
-                    review.evidence,
+                    self.evidence(review),
                 )
         return Decision(NEW)
 
@@ -735,7 +775,7 @@ class _Plan:
             else:
                 record.match_rule = _rule(edge.rule)
                 record.match_score = round(edge.probability, 6)
-                record.match_evidence = edge.evidence
+                record.match_evidence = self.evidence(edge)
                 counts.linked += 1
         for index in range(self.count):
             review = self._best_review(index)
@@ -749,7 +789,7 @@ class _Plan:
                     source_record=self.records[index],
                     customer_id=customer,
                     score=round(review.probability, 6),
-                    evidence=review.evidence,
+                    evidence=self.evidence(review),
                 )
             )
             counts.review += 1
