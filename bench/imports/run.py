@@ -12,7 +12,9 @@ What it does, in one run:
 3. imports every people file, then ``pos_orders.csv``, each in its own process through the
    pipeline the Celery worker runs, in the foreground (``one_import.py``): rows/s per stage and
    in total, and the process's peak RSS;
-4. on PostgreSQL, imports the POS people file with django-import-export (a plain ModelResource
+4. scores the merges against the generator's ``truth.csv`` (``quality.py``: pairwise precision,
+   recall and F1), so that speed is never read without what it cost in quality;
+5. on PostgreSQL, imports the POS people file with django-import-export (a plain ModelResource
    over a bare table, its defaults) and with raw ``COPY`` into a bare table (the limit).
 
 ``--code-dir`` runs the Bottega imports from another checkout (a ``git worktree`` of an older
@@ -31,6 +33,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.imports import quality  # noqa: E402
+
 PEOPLE_FILES = ("loyalty", "web", "app", "pos", "contact_center", "social")
 
 
@@ -78,11 +84,19 @@ def main() -> None:
         results.append(result)
         print(_describe(result), flush=True)
 
+    merges = quality.score(directory, env, options.code_dir)
+    print(f"merges against truth.csv: {json.dumps(merges)}", flush=True)
     comparisons = {}
     if options.database_url.startswith("postgres"):
         comparisons = _comparisons(env, directory / "pos_people.csv", options.import_export_rows)
-    (directory / "results.json").write_text(json.dumps({"imports": results, **comparisons}))
+    (directory / "results.json").write_text(
+        json.dumps({"imports": results, "quality": merges, **comparisons})
+    )
     print(_table(results, comparisons))
+    print(
+        f"\nmerges: precision {merges['precision']}, recall {merges['recall']}, "
+        f"F1 {merges['f1']} over {merges['records']:,} records"
+    )
 
 
 def _manage(env, code_dir: Path, *arguments: str) -> None:
