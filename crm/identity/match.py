@@ -20,6 +20,7 @@ birth date) into one person, so one doubtful link cannot chain strangers togethe
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -30,6 +31,8 @@ import numpy as np
 
 from crm.identity import blocking, scoring
 from crm.identity.scoring import Comparer, FellegiSunterModel, PersonRecord, clean
+
+logger = logging.getLogger(__name__)
 
 LINK = "link"
 REVIEW = "review"
@@ -73,6 +76,22 @@ class MatchConfig:
     em_iterations: int = 50
     link_only: bool = False  # pair only records of different sources (two-file linkage)
     seed: int = 1
+    # The m to keep when EM's "match" class is not people (``plausible_m``): a file of one
+    # channel holds almost no two records of one person, and EM then settles on neighbours
+    # (same postcode, different everything else). None keeps whatever EM found.
+    fallback_m: dict[str, list[float]] | None = None
+
+
+# One person's two records agree on the first name, the surname and the birth date, when
+# given, most of the time: clerks mistype, but not one time in two.
+PERSON_FIELDS = ("first_name", "last_name", "birth_date")
+PLAUSIBLE_M_EXACT = 0.5
+
+
+def plausible_m(m: dict[str, list[float]]) -> bool:
+    """Whether these m describe two records of one person: exact agreement on each of
+    ``PERSON_FIELDS`` the model compares at least ``PLAUSIBLE_M_EXACT`` of the time."""
+    return all(m[name][scoring.EXACT] >= PLAUSIBLE_M_EXACT for name in PERSON_FIELDS if name in m)
 
 
 @dataclass
@@ -316,6 +335,16 @@ def _train(comparer, config, hub_values, candidates: list[np.ndarray] | None = N
         else:
             model.m[spec.name] = list(scoring._START_M[spec.kind])
     model.em_iterations = iterations
+    if config.fallback_m is not None and not plausible_m(model.m):
+        exact = {n: round(model.m[n][scoring.EXACT], 3) for n in PERSON_FIELDS if n in model.m}
+        logger.warning(
+            "Matching model: EM on %s records found no plausible m (exact agreement %s); "
+            "keeping the fallback m",
+            len(records),
+            exact,
+        )
+        model.m = {spec.name: list(config.fallback_m[spec.name]) for spec in config.fields}
+        model.m_origin = "fallback"
     # The prior: expected matches (EM on the blocked candidates, m and u now fixed) over all
     # the pairs of the batch. Real-time scoring keeps it; retrain as the customer base grows.
     if candidates is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -172,6 +172,9 @@ def train_from_records(
     many records the database holds (by default as many as were given): the next automatic
     training waits until it has doubled."""
     config = config or match.MatchConfig()
+    if config.fallback_m is None:
+        # A model trained where EM finds no people (``match.plausible_m``) keeps the prior m.
+        config = replace(config, fallback_m=prior_model(config.fields).model.m)
     model = match.train_model(records, config)
     count = max(len(records), 2)
     odds = 2.0**model.prior_weight

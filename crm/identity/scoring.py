@@ -570,6 +570,9 @@ class FellegiSunterModel:
     groups: tuple[tuple[str, ...], ...] = (("street", "postcode", "city"),)
     hub_values: list[tuple[str, str]] = field(default_factory=list)
     em_iterations: int = 0
+    # "em" when m was learnt by EM, "fallback" when EM's result was not plausible and the
+    # configured m were kept (``match.plausible_m``)
+    m_origin: str = "em"
 
     def level_names(self, spec: FieldSpec) -> tuple[str, ...]:
         return LEVELS[spec.kind]
@@ -651,6 +654,7 @@ class FellegiSunterModel:
             "groups": [list(group) for group in self.groups],
             "hub_values": [list(pair) for pair in self.hub_values],
             "em_iterations": self.em_iterations,
+            "m_origin": self.m_origin,
         }
 
     @classmethod
@@ -665,6 +669,7 @@ class FellegiSunterModel:
             groups=tuple(tuple(group) for group in data.get("groups", ())),
             hub_values=[tuple(pair) for pair in data["hub_values"]],
             em_iterations=data.get("em_iterations", 0),
+            m_origin=data.get("m_origin", "em"),
         )
 
     def save(self, path: str | Path) -> None:

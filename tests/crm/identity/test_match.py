@@ -1,10 +1,11 @@
+import dataclasses
 import json
 
 import pytest
 
-from crm.identity import match
+from crm.identity import match, scoring
 from crm.identity.scoring import Comparer, PersonRecord
-from tests.crm.identity.test_scoring import synthetic_people
+from tests.crm.identity.test_scoring import distinct_people, synthetic_people
 
 SMALL = match.MatchConfig(u_sample_size=20_000)
 
@@ -245,3 +246,38 @@ def test_another_surname_links_only_beside_the_same_birth_date(population, birth
     result = match.resolve_batch(records, SMALL)
 
     assert _same(result, records, "one", "other") is linked
+
+
+FALLBACK = {
+    spec.name: [
+        0.0,
+        0.9,
+        *([0.1 / (len(scoring.LEVELS[spec.kind]) - 2)] * (len(scoring.LEVELS[spec.kind]) - 2)),
+    ]
+    for spec in SMALL.fields
+}
+
+
+def test_em_on_a_file_without_two_records_of_one_person_keeps_the_fallback_m():
+    records = distinct_people(1000)
+
+    found = match.train_model(records, SMALL)
+    kept = match.train_model(records, dataclasses.replace(SMALL, fallback_m=FALLBACK))
+
+    # EM alone settles on neighbours: agreeing on a name or a birth date counts against a match
+    assert not match.plausible_m(found.m)
+    assert found.m["birth_date"][scoring.EXACT] < found.u["birth_date"][scoring.EXACT]
+    assert kept.m == FALLBACK
+    assert kept.m_origin == "fallback"
+    assert kept.u == found.u  # what random pairs say about different people still holds
+    assert scoring.FellegiSunterModel.from_dict(kept.to_dict()).m_origin == "fallback"
+
+
+def test_em_on_people_seen_twice_keeps_what_it_learnt():
+    records, _ = synthetic_people(400)
+
+    model = match.train_model(records, dataclasses.replace(SMALL, fallback_m=FALLBACK))
+
+    assert model.m_origin == "em"
+    assert match.plausible_m(model.m)
+    assert model.m != FALLBACK

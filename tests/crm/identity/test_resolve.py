@@ -6,6 +6,7 @@ import pytest
 from crm.identity import model_store, resolve
 from crm.models import Customer, HubIdentifier, MatchCandidate, MatchKey, MatchModel, SourceRecord
 from tests import factories
+from tests.crm.identity.test_scoring import distinct_people
 
 pytestmark = pytest.mark.django_db
 
@@ -308,6 +309,15 @@ def test_without_a_trained_model_the_prior_model_is_used_and_training_stores_one
     assert MatchModel.objects.get().records == 300
     assert model_store.current_model().pk == trained.pk
     assert set(trained.model.m) == {spec.name for spec in trained.model.fields}
+
+
+def test_a_model_trained_where_em_finds_no_people_keeps_the_prior_m():
+    trained = model_store.train_from_records(distinct_people(1000), resolve.match_config())
+
+    stored = model_store.stored_model()
+    assert stored.pk == trained.pk
+    assert stored.model.m_origin == "fallback"
+    assert stored.model.m == model_store.prior_model().model.m
 
 
 def test_the_prior_needs_more_evidence_in_a_larger_population():

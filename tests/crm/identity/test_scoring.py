@@ -44,6 +44,30 @@ def synthetic_people(count: int, seed: int = 7) -> tuple[list[PersonRecord], dic
     return records, truth
 
 
+def distinct_people(count: int, seed: int = 3) -> list[PersonRecord]:
+    """Each person once, as one channel's file holds them: namesakes and neighbours, born
+    within a few years of each other, but never two records of one person."""
+    rng = random.Random(seed)
+    records = []
+    for n in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        records.append(
+            PersonRecord(
+                f"r{n}",
+                first_name=first,
+                last_name=last,
+                birth_date=f"{rng.randint(1960, 1965)}-{rng.randint(1, 12):02d}-"
+                f"{rng.randint(1, 28):02d}",
+                email=f"{first}.{last}{n}@example.it",
+                phone=f"+3934{rng.randrange(10**8):08d}",
+                street=f"via {rng.choice(LAST)} {rng.randint(1, 20)}",
+                postcode=f"{rng.randint(20100, 20110)}",
+                city=rng.choice(CITIES),
+            )
+        )
+    return records
+
+
 def test_em_learns_m_above_u_for_the_agreement_of_every_field():
     records, _ = synthetic_people(400)
 
