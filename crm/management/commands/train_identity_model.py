@@ -54,6 +54,11 @@ class Command(BaseCommand):
             f"({model.em_iterations} EM iterations, "
             f"{stored.matches_per_record:.2f} matching records per record)."
         )
+        if model.m_origin == "fallback":
+            self.stdout.write(
+                "EM found no two records of one person to learn from (a single channel's "
+                "file?): the prior m are kept, with the u and name frequencies learnt here."
+            )
         for spec in model.fields:
             weights = model.weight_table(spec)
             levels = ", ".join(

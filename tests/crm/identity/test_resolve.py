@@ -2,6 +2,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.management import call_command
 
 from crm.identity import model_store, resolve
 from crm.models import Customer, HubIdentifier, MatchCandidate, MatchKey, MatchModel, SourceRecord
@@ -320,6 +321,18 @@ def test_a_model_trained_where_em_finds_no_people_keeps_the_prior_m():
     assert stored.model.m == model_store.prior_model().model.m
 
 
+def test_train_identity_model_says_when_it_kept_the_prior_m():
+    for n, person in enumerate(distinct_people(300)):
+        values = {name: getattr(person, name) for name in ("first_name", "last_name", "email")}
+        record(f"D{n}", birth_date=dt.date.fromisoformat(person.birth_date), **values).save()
+    out = io.StringIO()
+
+    call_command("train_identity_model", stdout=out)
+
+    assert "the prior m are kept" in out.getvalue()
+    assert model_store.stored_model().model.m_origin == "fallback"
+
+
 def test_the_prior_needs_more_evidence_in_a_larger_population():
     stored = model_store.prior_model()
 
@@ -331,8 +344,6 @@ def test_the_prior_needs_more_evidence_in_a_larger_population():
 
 
 def test_train_identity_model_rewrites_keys_and_stores_a_model():
-    from django.core.management import call_command
-
     for n in range(40):
         factories.SourceRecordFactory(external_id=f"P{n}")
     out = io.StringIO()
@@ -345,8 +356,6 @@ def test_train_identity_model_rewrites_keys_and_stores_a_model():
 
 
 def test_a_record_without_a_kept_phone_kind_is_read_as_its_number_says_until_one_is_kept():
-    from django.core.management import call_command
-
     mobile = factories.SourceRecordFactory(external_id="M", phone="+393471234567")
     landline = factories.SourceRecordFactory(external_id="L", phone="+390212345678")
     assert SourceRecord.objects.filter(phone_kind=None).count() == 2
