@@ -18,7 +18,6 @@ summary on standard error.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bench.identity.tools import pairwise_score
+from bench.identity.tools import score_identity_map
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,14 +88,8 @@ def main() -> None:
 
     map_path = var_dir / "identity_map.csv"
     call_command("export_identity_map", output=map_path, stderr=io.StringIO())
-    with map_path.open(newline="", encoding="utf-8") as handle:
-        predicted = {
-            f"{row['source']}:{row['external_id']}": row["customer_id"]
-            for row in csv.DictReader(handle)
-        }
-    with (folder / "truth.csv").open(newline="", encoding="utf-8") as handle:
-        truth = {row["record_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
-    precision, recall, f1, predicted_pairs, true_pairs, correct = pairwise_score(predicted, truth)
+    records, scores = score_identity_map(map_path, folder / "truth.csv")
+    precision, recall, f1, predicted_pairs, true_pairs, correct = scores
     batches = ImportBatch.objects.filter(kind="people")
     rules = {}
     for rule in SourceRecord.MatchRule.values:
@@ -104,7 +97,7 @@ def main() -> None:
     result = {
         "folder": str(folder),
         "database": connection.vendor,
-        "records": len(predicted),
+        "records": records,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),

@@ -8,6 +8,7 @@ figures of the two tools do not mix.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import resource
@@ -29,6 +30,19 @@ def pairwise_score(predicted: dict[str, str], truth: dict[str, str]):
 
             return score(predicted, truth)
     raise SystemExit("shared/eval/pairwise.py not found beside the repository")
+
+
+def score_identity_map(map_path: Path, truth_path: Path) -> tuple[int, tuple]:
+    """How many records ``export_identity_map`` wrote to ``map_path``, and their
+    ``pairwise_score`` against the generator's ``truth.csv``."""
+    with map_path.open(newline="", encoding="utf-8") as handle:
+        predicted = {
+            f"{row['source']}:{row['external_id']}": row["customer_id"]
+            for row in csv.DictReader(handle)
+        }
+    with truth_path.open(newline="", encoding="utf-8") as handle:
+        truth = {row["record_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
+    return len(predicted), pairwise_score(predicted, truth)
 
 
 def load(dataset: str):

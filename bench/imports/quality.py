@@ -12,7 +12,6 @@ records put together). Prints one JSON line.
 """
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.identity.tools import pairwise_score  # noqa: E402
+from bench.identity.tools import score_identity_map  # noqa: E402
 
 
 def score(folder: Path, env: dict, code_dir: Path = ROOT) -> dict:
@@ -34,16 +33,10 @@ def score(folder: Path, env: dict, code_dir: Path = ROOT) -> dict:
             [sys.executable, "manage.py", "export_identity_map", "--output", str(path)],
             env=env, cwd=code_dir, check=True, capture_output=True,
         )  # fmt: skip
-        with path.open(newline="", encoding="utf-8") as handle:
-            predicted = {
-                f"{row['source']}:{row['external_id']}": row["customer_id"]
-                for row in csv.DictReader(handle)
-            }
-    with (folder / "truth.csv").open(newline="", encoding="utf-8") as handle:
-        truth = {row["record_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
-    precision, recall, f1, predicted_pairs, true_pairs, correct = pairwise_score(predicted, truth)
+        records, scores = score_identity_map(path, folder / "truth.csv")
+    precision, recall, f1, predicted_pairs, true_pairs, correct = scores
     return {
-        "records": len(predicted),
+        "records": records,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
