@@ -88,8 +88,7 @@ def main() -> None:
 
     map_path = var_dir / "identity_map.csv"
     call_command("export_identity_map", output=map_path, stderr=io.StringIO())
-    records, scores = score_identity_map(map_path, folder / "truth.csv")
-    precision, recall, f1, predicted_pairs, true_pairs, correct = scores
+    scores = score_identity_map(map_path, folder / "truth.csv")
     batches = ImportBatch.objects.filter(kind="people")
     rules = {}
     for rule in SourceRecord.MatchRule.values:
@@ -97,13 +96,7 @@ def main() -> None:
     result = {
         "folder": str(folder),
         "database": connection.vendor,
-        "records": records,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "predicted_pairs": predicted_pairs,
-        "true_pairs": true_pairs,
-        "correct_pairs": correct,
+        **scores,
         "sent_to_review": sum(batch.sent_to_review for batch in batches),
         "review_candidates": MatchCandidate.objects.count(),
         "match_rules": rules,
@@ -113,7 +106,8 @@ def main() -> None:
         "files": per_file,
     }
     print(
-        f"precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}  "
+        f"precision {scores['precision']:.4f}  recall {scores['recall']:.4f}  "
+        f"F1 {scores['f1']:.4f}  "
         f"review {result['sent_to_review']:,}  {result['rows_per_second']:,} rows/s",
         file=sys.stderr,
     )

@@ -32,9 +32,9 @@ def pairwise_score(predicted: dict[str, str], truth: dict[str, str]):
     raise SystemExit("shared/eval/pairwise.py not found beside the repository")
 
 
-def score_identity_map(map_path: Path, truth_path: Path) -> tuple[int, tuple]:
-    """How many records ``export_identity_map`` wrote to ``map_path``, and their
-    ``pairwise_score`` against the generator's ``truth.csv``."""
+def score_identity_map(map_path: Path, truth_path: Path) -> dict:
+    """The records ``export_identity_map`` wrote to ``map_path``, scored against the
+    generator's ``truth.csv`` (``pairwise_score``): a dict ready for a JSON line."""
     with map_path.open(newline="", encoding="utf-8") as handle:
         predicted = {
             f"{row['source']}:{row['external_id']}": row["customer_id"]
@@ -42,7 +42,16 @@ def score_identity_map(map_path: Path, truth_path: Path) -> tuple[int, tuple]:
         }
     with truth_path.open(newline="", encoding="utf-8") as handle:
         truth = {row["record_id"]: row["cluster_id"] for row in csv.DictReader(handle)}
-    return len(predicted), pairwise_score(predicted, truth)
+    precision, recall, f1, predicted_pairs, true_pairs, correct = pairwise_score(predicted, truth)
+    return {
+        "records": len(predicted),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "predicted_pairs": predicted_pairs,
+        "true_pairs": true_pairs,
+        "correct_pairs": correct,
+    }
 
 
 def load(dataset: str):

@@ -33,17 +33,7 @@ def score(folder: Path, env: dict, code_dir: Path = ROOT) -> dict:
             [sys.executable, "manage.py", "export_identity_map", "--output", str(path)],
             env=env, cwd=code_dir, check=True, capture_output=True,
         )  # fmt: skip
-        records, scores = score_identity_map(path, folder / "truth.csv")
-    precision, recall, f1, predicted_pairs, true_pairs, correct = scores
-    return {
-        "records": records,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "predicted_pairs": predicted_pairs,
-        "true_pairs": true_pairs,
-        "correct_pairs": correct,
-    }
+        return score_identity_map(path, folder / "truth.csv")
 
 
 def main() -> None:
