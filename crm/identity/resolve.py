@@ -40,6 +40,7 @@ of the touched customers are recomputed once per batch.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -348,26 +349,21 @@ def _person(
         last_name=normalize.normalize_name(last_name),
         email=email,
         phone=phone,
-        phone_kind=_one_copy(phone_kind) if phone_kind is not None else phone_kind_of(phone),
+        phone_kind=sys.intern(phone_kind) if phone_kind is not None else phone_kind_of(phone),
         birth_date=_iso_date(birth_date) if birth_date else "",
         street=_normalize_street(street),
-        postcode=_one_copy(postcode),
+        postcode=sys.intern(postcode),
         city=normalize.normalize_city(city),
         loyalty_card=loyalty_card,
-        source=_one_copy(str(source_id)),
+        source=sys.intern(str(source_id)),
         extra_ids=_NO_EXTRA_IDS,
     )
 
 
 # A batch at a million records holds some 175,000 stored records in comparison form. Values
 # many records share (a postcode, a birth date, the phone kind, the source) are kept once
-# instead of once a record, and none of them has identifiers beyond the fields: 250 bytes less
-# a record.
-@lru_cache(maxsize=65_536)
-def _one_copy(value: str) -> str:
-    return value
-
-
+# (``sys.intern``, and one string per date) instead of once a record, and none of them has
+# identifiers beyond the fields: 250 bytes less a record.
 @lru_cache(maxsize=65_536)
 def _iso_date(value) -> str:
     return value.isoformat()
